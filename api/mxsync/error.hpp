@@ -1,0 +1,74 @@
+#pragma once
+// Errors as the Volt MX sync API reports them: {errorCode, errorMessage, errorInfo}.
+// The codes are the documented ones (protocol.md section 4).
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace mxsync {
+
+enum class error_code : int {
+  invalid_data_type = 7001,
+  mandatory_attribute = 7002,
+  primary_key_not_specified = 7003,
+  scope_loading = 7004,
+  sync_reset = 7005,
+  register_device = 7006,
+  session_break = 7007,
+  session_in_progress = 7008,
+  no_data_with_primary_key = 7009,
+  transaction = 7010,
+  db_connection = 7011,
+  mark_for_upload = 7012,
+  deferred_upload = 7013,
+  referential_integrity = 7014,
+  length_validation_failed = 7015,
+  duplicate_primary_key = 7016,
+  input_table_not_defined = 7017,
+  malicious_type = 7018,
+  sql_statement = 7019,
+  upload_failed = 7020,
+  download_failed = 7021,
+  sync_error = 7022,
+  parse_error = 7023,
+  chunking = 7024,
+  network_call_cancelled = 7025,
+  metatable_error = 7026,
+  null_value = 7027,
+  invalid_mark_for_upload_value = 7028,
+  scope_does_not_exist = 7030,
+  table_does_not_exist = 7031,
+  unknown = 7777,
+  unknown_server_error = 8888,
+};
+
+/// The error object handed to error callbacks.
+struct sync_error {
+  int code = 0;
+  std::string message;
+  nlohmann::json info; // errorInfo: null or an object/array with details
+
+  /// {"errorCode": ..., "errorMessage": ..., "errorInfo": ...}
+  nlohmann::json to_json() const {
+    return {{"errorCode", code}, {"errorMessage", message}, {"errorInfo", info}};
+  }
+};
+
+/// Thrown inside the runtime; turned into a sync_error at the API boundary.
+class sync_exception : public std::runtime_error {
+public:
+  sync_exception(error_code code, std::string message, nlohmann::json info = nullptr)
+    : std::runtime_error(message),
+      error_{static_cast<int>(code), std::move(message), std::move(info)} {}
+  explicit sync_exception(sync_error error)
+    : std::runtime_error(error.message), error_(std::move(error)) {}
+  const sync_error& error() const noexcept { return error_; }
+  int code() const noexcept { return error_.code; }
+
+private:
+  sync_error error_;
+};
+
+} // namespace mxsync

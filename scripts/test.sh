@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds mxsync and runs the whole test suite: the normal build, then the
+# AddressSanitizer + UndefinedBehaviorSanitizer build. Usage: scripts/test.sh [--no-sanitizers]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/install-deps.sh
+jobs=${MXSYNC_JOBS:-2}
+
+run_suite() { # <build dir> <cmake args...>
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DMXSYNC_WERROR=ON "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${1:-}" != "--no-sanitizers" ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DMXSYNC_SANITIZE=ON
+fi
