@@ -40,6 +40,7 @@ public:
   statement& bind(int index, double value);
   statement& bind(int index, std::string_view value);
   statement& bind(int index, const char* value) { return bind(index, std::string_view{value}); }
+  statement& bind(int index, const std::string& value) { return bind(index, std::string_view{value}); }
   statement& bind_blob(int index, const void* data, int size);
   /// Binds a JSON scalar: null, bool (as 0/1), integer, float or string.
   statement& bind(int index, const nlohmann::json& value);
