@@ -1,0 +1,1 @@
+// column_values: work in progress (sync core).

@@ -1,0 +1,1 @@
+// download_cursor: work in progress (sync core).

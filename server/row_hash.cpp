@@ -1,0 +1,1 @@
+// row_hash: work in progress (sync core).

@@ -1,0 +1,1 @@
+// service_download: work in progress (sync core).

@@ -1,0 +1,1 @@
+// service_upload: work in progress (sync core).

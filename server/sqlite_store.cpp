@@ -1,0 +1,1 @@
+// sqlite_store: work in progress (sync core).

@@ -1,0 +1,1 @@
+// sync_service: work in progress (sync core).
