@@ -1,0 +1,117 @@
+#include "actors/runtime.hpp"
+
+#include "actors/database.hpp"
+
+namespace mxsync {
+
+namespace {
+
+/// Queues the app's callback for an outcome with the listener.
+void deliver(runtime_actor::stateful_pointer<runtime_state> self, msg::api_call& call,
+             msg::outcome& result) {
+  auto& st = self->state;
+  msg::callback_task task;
+  if (result.ok()) {
+    task.event = call.work.label + ":success";
+    if (call.on_success)
+      task.run = [cb = std::move(call.on_success), value = std::move(result.value)] { cb(value); };
+  } else {
+    ++st.failed_calls;
+    task.event = call.work.label + ":error";
+    if (call.on_error)
+      task.run = [cb = std::move(call.on_error), error = std::move(*result.error)] { cb(error); };
+  }
+  self->send(st.listener, msg::deliver_atom::value, std::move(task));
+}
+
+} // namespace
+
+runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_state> self,
+                                     runtime_options options) {
+  auto& st = self->state;
+  st.database_path = options.database_path;
+  st.database = self->spawn<caf::detached + caf::linked>(database, options.database_path,
+                                                         options.config);
+  st.listener = self->spawn<caf::detached + caf::linked>(listener, std::move(options.executor));
+  return {
+    [self](msg::write_atom atom, msg::db_work& work) {
+      ++self->state.calls;
+      return self->delegate(self->state.database, atom, std::move(work));
+    },
+    [self](msg::read_atom atom, msg::db_work& work) {
+      ++self->state.calls;
+      return self->delegate(self->state.database, atom, std::move(work));
+    },
+    [self](msg::call_atom, msg::api_call& call) {
+      auto& st = self->state;
+      ++st.calls;
+      ++st.in_flight;
+      auto shared_call = std::make_shared<msg::api_call>(std::move(call));
+      auto on_outcome = [self, shared_call](msg::outcome& result) {
+        --self->state.in_flight;
+        deliver(self, *shared_call, result);
+      };
+      auto on_failure = [self, shared_call](caf::error& err) {
+        --self->state.in_flight;
+        msg::outcome result;
+        result.error = sync_error{static_cast<int>(error_code::unknown),
+                                  "The database actor did not answer: " + self->system().render(err),
+                                  nullptr};
+        deliver(self, *shared_call, result);
+      };
+      // The database answers in order, so callbacks keep the order of the calls.
+      if (shared_call->write)
+        self->request(st.database, caf::infinite, msg::write_atom::value, shared_call->work)
+          .then(on_outcome, on_failure);
+      else
+        self->request(st.database, caf::infinite, msg::read_atom::value, shared_call->work)
+          .then(on_outcome, on_failure);
+    },
+    [self](msg::flush_atom) -> caf::result<bool> {
+      // The database answers in order and the listener runs in order, so a no-op
+      // read followed by a listener flush passes every earlier call's callback.
+      auto rp = self->make_response_promise<bool>();
+      msg::db_work noop{"flush", [](msg::db_context&) { return nlohmann::json{}; }};
+      auto listener = self->state.listener;
+      self->request(self->state.database, caf::infinite, msg::read_atom::value, std::move(noop))
+        .then(
+          [self, rp, listener](msg::outcome&) mutable {
+            self->request(listener, caf::infinite, msg::flush_atom::value)
+              .then([rp](bool) mutable { rp.deliver(true); },
+                    [rp](caf::error&) mutable { rp.deliver(false); });
+          },
+          [rp](caf::error&) mutable { rp.deliver(false); });
+      return rp;
+    },
+    [self](msg::status_atom) -> caf::result<nlohmann::json> {
+      auto rp = self->make_response_promise<nlohmann::json>();
+      auto& st = self->state;
+      auto tree = std::make_shared<nlohmann::json>(nlohmann::json{
+        {"name", runtime_state::name},
+        {"state", st.in_flight > 0 ? "busy" : "idle"},
+        {"database", st.database_path},
+        {"mailbox", self->mailbox().size()},
+        {"counters",
+         {{"calls", st.calls}, {"failedCalls", st.failed_calls}, {"inFlight", st.in_flight}}},
+        {"children", nlohmann::json::array()},
+      });
+      auto pending = std::make_shared<int>(2);
+      auto collect = [rp, tree, pending](nlohmann::json child) mutable {
+        (*tree)["children"].push_back(std::move(child));
+        if (--*pending == 0)
+          rp.deliver(std::move(*tree));
+      };
+      auto on_error = [collect](caf::error&) mutable {
+        collect(nlohmann::json{{"state", "unreachable"}});
+      };
+      // A busy database answers after its current work: status waits at most 2 s.
+      self->request(st.database, std::chrono::seconds(2), msg::status_atom::value)
+        .then(collect, on_error);
+      self->request(st.listener, std::chrono::seconds(2), msg::status_atom::value)
+        .then(collect, on_error);
+      return rp;
+    },
+  };
+}
+
+} // namespace mxsync

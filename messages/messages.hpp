@@ -1,0 +1,106 @@
+#pragma once
+// Every atom, message type and typed actor interface of the runtime, in one place.
+// Actors are local to one process, so closures and JSON travel by value as
+// "unsafe" (non-serializable) message types.
+
+#include "mxsync/error.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace mxsync {
+
+namespace db {
+class connection;
+}
+struct sync_config;
+
+namespace msg {
+
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+
+/// What a unit of database work sees: the connection and the configuration.
+struct db_context {
+  db::connection& connection;
+  const sync_config& config;
+};
+
+/// A unit of database work: a call into persistence/, run on the database
+/// actor's connection inside one transaction (writes) or on its read connection.
+struct db_work {
+  std::string label; ///< for status and errors, e.g. "WorkOrder.create"
+  std::function<nlohmann::json(db_context&)> run;
+};
+
+/// The answer to a db_work: a JSON value or the error it raised.
+struct outcome {
+  nlohmann::json value;
+  std::optional<sync_error> error;
+
+  bool ok() const noexcept { return !error.has_value(); }
+};
+
+/// A callback to run for the app, in order, by the listener.
+struct callback_task {
+  std::string event; ///< e.g. "oninitsuccess", for status and tests
+  std::function<void()> run;
+};
+
+/// An API call in callback form: the work, then the app's callback for its outcome.
+struct api_call {
+  bool write = true; ///< a write goes to the one writer; a read to a read connection
+  db_work work;
+  std::function<void(const nlohmann::json&)> on_success; ///< may be empty
+  std::function<void(const sync_error&)> on_error;       ///< may be empty
+};
+
+} // namespace msg
+
+// -- typed actor interfaces ----------------------------------------------------
+
+/// The one writer of a device database. Spawned detached: SQLite blocks.
+using database_actor = caf::typed_actor<
+  // Runs a write in one transaction on the only write connection.
+  caf::replies_to<msg::write_atom, msg::db_work>::with<msg::outcome>,
+  // Runs a read on a read-only connection.
+  caf::replies_to<msg::read_atom, msg::db_work>::with<msg::outcome>,
+  // State, counters and mailbox size.
+  caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
+
+/// Delivers results and events to the app's callbacks, one at a time, in order.
+using listener_actor = caf::typed_actor<
+  // Queues a callback for the app.
+  caf::reacts_to<msg::deliver_atom, msg::callback_task>,
+  // Replies once every callback queued before it has run.
+  caf::replies_to<msg::flush_atom>::with<bool>,
+  caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
+
+/// One per runtime instance: takes API calls, forwards database work, hands the
+/// outcome to the listener, and answers status for the whole actor tree.
+using runtime_actor = caf::typed_actor<
+  // Blocking API form: the outcome comes back to the caller.
+  caf::replies_to<msg::write_atom, msg::db_work>::with<msg::outcome>,
+  caf::replies_to<msg::read_atom, msg::db_work>::with<msg::outcome>,
+  // Callback API form: the outcome goes to the app's callbacks via the listener.
+  caf::reacts_to<msg::call_atom, msg::api_call>,
+  // Replies once every call made before it has had its callback run.
+  caf::replies_to<msg::flush_atom>::with<bool>,
+  // The actor tree: this actor's state and counters with its children's.
+  caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
+
+} // namespace mxsync
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::api_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::db_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::callback_task)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nlohmann::json)
