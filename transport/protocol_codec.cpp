@@ -157,12 +157,23 @@ std::string context_param(const json& filters) {
   return context.dump();
 }
 
-/// The download params after the common ones, in the order the real client sends them.
-void add_download_tail(wire_request& out, const download_request& request) {
-  out.params.emplace_back("enablebatching", "true");
-  out.params.emplace_back("batchsize", std::to_string(request.batch_size));
-  out.params.emplace_back("tickcount", request.tick_count);
-  add_scope_params(out, request.scope);
+enum class download_order { normal, bulk_get };
+
+/// The download params after the common ones, in the order the real client sends them
+/// (its bulkGet builds the map in another order; the recordings show both).
+void add_download_tail(wire_request& out, const download_request& request,
+                       download_order order = download_order::normal) {
+  if (order == download_order::normal) {
+    out.params.emplace_back("enablebatching", "true");
+    out.params.emplace_back("batchsize", std::to_string(request.batch_size));
+    out.params.emplace_back("tickcount", request.tick_count);
+    add_scope_params(out, request.scope);
+  } else {
+    out.params.emplace_back("tickcount", request.tick_count);
+    add_scope_params(out, request.scope);
+    out.params.emplace_back("batchsize", std::to_string(request.batch_size));
+    out.params.emplace_back("enablebatching", "true");
+  }
   if (request.chunk_size)
     out.params.emplace_back("chunksize", std::to_string(*request.chunk_size));
   if (request.scope.upload_error_policy)
@@ -553,7 +564,7 @@ wire_request build_bulk_get(const request_context& context, const download_reque
   out.url = endpoint_url(context.endpoint, endpoint::download);
   add_common_params(out, context);
   out.params.emplace_back("filterContext", filter_context_json(objects));
-  add_download_tail(out, request);
+  add_download_tail(out, request, download_order::bulk_get);
   out.params.emplace_back("clientcontext",
                           client_context_json(request.client_context, request.initial_sync));
   return out;
