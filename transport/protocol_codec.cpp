@@ -689,7 +689,7 @@ result<upload_answer> parse_upload_answer(std::string_view body) {
   return out;
 }
 
-result<download_answer> parse_download_answer(const json& answer) {
+result<download_answer> download_answer_from_json(const json& answer) {
   const json* d = member(answer, "d");
   auto error = answer_error(answer, operation::download);
   const json* results = d ? member(*d, "results") : nullptr;
@@ -736,7 +736,7 @@ result<download_answer> parse_download_answer(std::string_view body) {
   auto answer = parse_answer_json(body);
   if (!answer)
     return answer.error();
-  return parse_download_answer(answer.value());
+  return download_answer_from_json(answer.value());
 }
 
 result<std::string> parse_download_chunk_answer(std::string_view body) {
@@ -776,9 +776,9 @@ result<download_answer> parse_assembled(const std::string& payload, std::string_
   if (!parsed.contains("d")) {
     json wrapped;
     wrapped["d"] = std::move(parsed);
-    return parse_download_answer(wrapped);
+    return download_answer_from_json(wrapped);
   }
-  return parse_download_answer(parsed);
+  return download_answer_from_json(parsed);
 }
 
 } // namespace

@@ -342,7 +342,8 @@ bool is_true_flag(const nlohmann::json& value);
 result<register_answer> parse_register_answer(std::string_view body);
 result<upload_answer> parse_upload_answer(std::string_view body);
 result<download_answer> parse_download_answer(std::string_view body);
-result<download_answer> parse_download_answer(const nlohmann::json& answer);
+/// The same for an answer already parsed (the body of reassembled chunks).
+result<download_answer> download_answer_from_json(const nlohmann::json& answer);
 /// A downloadchunk answer: its d.chunkdata.
 result<std::string> parse_download_chunk_answer(std::string_view body);
 
