@@ -1,1 +1,627 @@
-// sqlite_store: work in progress (sync core).
+#include "server/sqlite_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+
+namespace mxsync::server {
+
+namespace {
+
+using json = nlohmann::json;
+using db::quote_identifier;
+
+constexpr std::size_t meta_columns = 5; // seq, changed_at, deleted, hashsum, owner
+constexpr std::size_t max_idle_readers = 32;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string sql_type(column_type type) {
+  if (type == column_type::boolean || is_integral(type))
+    return "INTEGER";
+  if (type == column_type::float_ || type == column_type::double_ || type == column_type::big_decimal)
+    return "REAL";
+  return "TEXT";
+}
+
+std::string random_hex(std::size_t length) {
+  std::random_device entropy;
+  std::mt19937_64 generator{(static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^
+                            static_cast<std::uint64_t>(now_ms())};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < length; ++i)
+    out.push_back(digits[generator() % 16]);
+  return out;
+}
+
+/// The key columns' values of `key`, in Pk_Columns order; throws if one is missing.
+std::vector<json> key_values(const table_def& table, const json& key) {
+  std::vector<json> out;
+  for (const auto& column : table.primary_key) {
+    auto it = key.find(column);
+    if (it == key.end() || it->is_null())
+      throw std::invalid_argument("primary key column '" + column + "' of " + table.name +
+                                  " has no value");
+    out.push_back(*it);
+  }
+  return out;
+}
+
+stored_row read_row(const db::statement& stmt, const table_def& table) {
+  stored_row row;
+  row.sequence = stmt.column_int64(0);
+  row.changed_at = stmt.column_int64(1);
+  row.deleted = stmt.column_int64(2) != 0;
+  row.hashsum = stmt.column_text(3);
+  row.owner = stmt.column_text(4);
+  row.values = json::object();
+  for (std::size_t i = 0; i < table.columns.size(); ++i)
+    row.values[table.columns[i].name] = stmt.column_json(static_cast<int>(meta_columns + i));
+  return row;
+}
+
+std::optional<stored_row> find_in(db::connection& conn, const sqlite_store::table_sql& sql,
+                                  const table_def& table, const json& key) {
+  auto& stmt = conn.cached(sql.find);
+  stmt.bind_all(key_values(table, key));
+  std::optional<stored_row> out;
+  if (stmt.step())
+    out = read_row(stmt, table);
+  stmt.reset();
+  return out;
+}
+
+/// " AND <condition>" for each filter, with the values to bind in order.
+std::string filter_sql(const std::vector<column_filter>& filters, std::vector<json>& binds) {
+  std::string out;
+  for (const auto& f : filters) {
+    auto column = quote_identifier(f.column);
+    switch (f.op) {
+      case filter_op::equal:
+        out += " AND " + column + " IS ?";
+        break;
+      case filter_op::not_equal:
+        out += " AND " + column + " IS NOT ?";
+        break;
+      case filter_op::like:
+        out += " AND " + column + " LIKE ?";
+        break;
+      case filter_op::between:
+        out += " AND " + column + " BETWEEN ? AND ?";
+        break;
+      case filter_op::less:
+        out += " AND " + column + " < ?";
+        break;
+      case filter_op::less_equal:
+        out += " AND " + column + " <= ?";
+        break;
+      case filter_op::greater:
+        out += " AND " + column + " > ?";
+        break;
+      case filter_op::greater_equal:
+        out += " AND " + column + " >= ?";
+        break;
+      case filter_op::in: {
+        out += " AND " + column + " IN (";
+        for (std::size_t i = 0; i < f.values.size(); ++i)
+          out += i ? ",?" : "?";
+        out += ")";
+        break;
+      }
+    }
+    binds.insert(binds.end(), f.values.begin(), f.values.end());
+  }
+  return out;
+}
+
+} // namespace
+
+// -- reader --------------------------------------------------------------------
+
+/// Merges one ordered statement per table into one stream ordered by sequence.
+class sqlite_change_stream final : public change_stream {
+public:
+  struct source {
+    const table_def* table;
+    db::statement* stmt;
+    std::optional<row_change> current;
+  };
+
+  explicit sqlite_change_stream(std::vector<source> sources) : sources_(std::move(sources)) {
+    for (auto& s : sources_)
+      advance(s);
+  }
+  ~sqlite_change_stream() override {
+    for (auto& s : sources_)
+      s.stmt->reset();
+  }
+
+  std::optional<row_change> next() override {
+    source* best = nullptr;
+    for (auto& s : sources_)
+      if (s.current && (!best || s.current->row.sequence < best->current->row.sequence))
+        best = &s;
+    if (!best)
+      return std::nullopt;
+    auto out = std::move(best->current);
+    advance(*best);
+    return out;
+  }
+
+private:
+  static void advance(source& s) {
+    if (s.stmt->step())
+      s.current = row_change{s.table, read_row(*s.stmt, *s.table)};
+    else
+      s.current.reset();
+  }
+  std::vector<source> sources_;
+};
+
+class sqlite_reader final : public store_reader {
+public:
+  sqlite_reader(sqlite_store& owner, std::unique_ptr<db::connection> conn)
+    : owner_(owner), conn_(std::move(conn)) {
+    conn_->exec("BEGIN");
+  }
+  ~sqlite_reader() override {
+    try {
+      conn_->exec("COMMIT");
+    } catch (...) {
+      try {
+        conn_->exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    owner_.release_reader(std::move(conn_));
+  }
+
+  std::int64_t last_sequence() override {
+    std::int64_t last = 0;
+    for (const auto& [name, sql] : owner_.tables_) {
+      auto& stmt = conn_->cached("SELECT MAX(mxsync_seq) FROM " + sql.name);
+      if (stmt.step() && !stmt.is_null(0))
+        last = std::max(last, stmt.column_int64(0));
+      stmt.reset();
+    }
+    return last;
+  }
+
+  std::unique_ptr<change_stream> changes_after(const std::vector<table_selection>& tables,
+                                               std::int64_t after_sequence,
+                                               bool include_deleted) override {
+    std::vector<sqlite_change_stream::source> sources;
+    for (const auto& selection : tables) {
+      const auto& sql = owner_.sql_for(*selection.table);
+      std::vector<json> binds{after_sequence};
+      std::string text = "SELECT " + sql.select_list + " FROM " + sql.name + " WHERE mxsync_seq > ?";
+      if (!include_deleted)
+        text += " AND mxsync_deleted = 0";
+      text += filter_sql(selection.filters, binds);
+      text += " ORDER BY mxsync_seq";
+      auto& stmt = conn_->cached(text);
+      stmt.bind_all(binds);
+      sources.push_back({selection.table, &stmt, std::nullopt});
+    }
+    return std::make_unique<sqlite_change_stream>(std::move(sources));
+  }
+
+  std::int64_t count_changes(const std::vector<table_selection>& tables, std::int64_t after_sequence,
+                             std::int64_t up_to_sequence, bool include_deleted) override {
+    std::int64_t total = 0;
+    if (up_to_sequence <= after_sequence)
+      return 0;
+    for (const auto& selection : tables) {
+      const auto& sql = owner_.sql_for(*selection.table);
+      std::vector<json> binds{after_sequence, up_to_sequence};
+      std::string text = "SELECT COUNT(*) FROM " + sql.name +
+                         " WHERE mxsync_seq > ? AND mxsync_seq <= ?";
+      if (!include_deleted)
+        text += " AND mxsync_deleted = 0";
+      text += filter_sql(selection.filters, binds);
+      auto& stmt = conn_->cached(text);
+      stmt.bind_all(binds);
+      if (stmt.step())
+        total += stmt.column_int64(0);
+      stmt.reset();
+    }
+    return total;
+  }
+
+  std::optional<stored_row> find(const table_def& table, const json& key) override {
+    return find_in(*conn_, owner_.sql_for(table), table, key);
+  }
+
+  std::int64_t count_rows(const table_def& table, bool include_deleted) override {
+    const auto& sql = owner_.sql_for(table);
+    auto& stmt = conn_->cached("SELECT COUNT(*) FROM " + sql.name +
+                               (include_deleted ? "" : " WHERE mxsync_deleted = 0"));
+    std::int64_t n = stmt.step() ? stmt.column_int64(0) : 0;
+    stmt.reset();
+    return n;
+  }
+
+  std::vector<queued_message> pending_messages(const std::string& client, const std::string& scope,
+                                               std::int64_t after_id, std::size_t limit) override {
+    auto& stmt = conn_->cached("SELECT id, kind, body FROM mxsync_messages WHERE client = ? AND "
+                               "scope = ? AND id > ? ORDER BY id LIMIT ?");
+    stmt.bind(1, client).bind(2, scope).bind(3, after_id).bind(4, static_cast<std::int64_t>(limit));
+    std::vector<queued_message> out;
+    while (stmt.step())
+      out.push_back({stmt.column_int64(0), stmt.column_text(1), json::parse(stmt.column_text(2))});
+    stmt.reset();
+    return out;
+  }
+
+  bool has_messages_up_to(const std::string& client, const std::string& scope,
+                          std::int64_t up_to_id) override {
+    auto& stmt = conn_->cached(
+      "SELECT 1 FROM mxsync_messages WHERE client = ? AND scope = ? AND id <= ? LIMIT 1");
+    stmt.bind(1, client).bind(2, scope).bind(3, up_to_id);
+    bool found = stmt.step();
+    stmt.reset();
+    return found;
+  }
+
+  std::optional<std::string> payload_chunk(const std::string& payload_id,
+                                           std::int64_t chunk_number) override {
+    auto& stmt =
+      conn_->cached("SELECT data FROM mxsync_chunks WHERE payload_id = ? AND chunk_number = ?");
+    stmt.bind(1, payload_id).bind(2, chunk_number);
+    std::optional<std::string> out;
+    if (stmt.step())
+      out = stmt.column_text(0);
+    stmt.reset();
+    return out;
+  }
+
+private:
+  sqlite_store& owner_;
+  std::unique_ptr<db::connection> conn_;
+};
+
+// -- writer --------------------------------------------------------------------
+
+class sqlite_writer final : public store_writer {
+public:
+  explicit sqlite_writer(sqlite_store& owner) : owner_(owner), conn_(owner.writer_) {}
+
+  std::optional<stored_row> find(const table_def& table, const json& key) override {
+    return find_in(conn_, owner_.sql_for(table), table, key);
+  }
+
+  std::int64_t put(const table_def& table, const json& values, const std::string& hashsum,
+                   const std::string& owner) override {
+    key_values(table, values); // refuses rows without a complete key
+    auto& stmt = conn_.cached(owner_.sql_for(table).upsert);
+    auto sequence = owner_.next_sequence();
+    stmt.bind(1, sequence).bind(2, owner_.next_change_time()).bind(3, hashsum).bind(4, owner);
+    int index = 5;
+    for (const auto& column : table.columns) {
+      auto it = values.find(column.name);
+      stmt.bind(index++, it == values.end() ? json(nullptr) : *it);
+    }
+    stmt.run();
+    stmt.reset();
+    return sequence;
+  }
+
+  bool remove(const table_def& table, const json& key, const std::string& owner) override {
+    auto& stmt = conn_.cached(owner_.sql_for(table).remove);
+    stmt.bind(1, owner_.next_sequence()).bind(2, owner_.next_change_time()).bind(3, owner);
+    stmt.bind_all(key_values(table, key), 4);
+    stmt.run();
+    stmt.reset();
+    return conn_.changes() > 0;
+  }
+
+  bool touch(const table_def& table, const json& key) override {
+    auto& stmt = conn_.cached(owner_.sql_for(table).touch);
+    stmt.bind(1, owner_.next_sequence()).bind(2, owner_.next_change_time());
+    stmt.bind_all(key_values(table, key), 3);
+    stmt.run();
+    stmt.reset();
+    return conn_.changes() > 0;
+  }
+
+  std::int64_t next_integer_key(const table_def& table, const column_def& column) override {
+    auto& stmt = conn_.cached("SELECT MAX(" + quote_identifier(column.name) + ") FROM " +
+                              owner_.sql_for(table).name);
+    std::int64_t largest = 0;
+    if (stmt.step() && !stmt.is_null(0))
+      largest = std::max<std::int64_t>(0, stmt.column_int64(0));
+    stmt.reset();
+    return largest + 1;
+  }
+
+  std::string unique_token() override {
+    auto& stmt = conn_.cached(
+      "UPDATE mxsync_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'token' RETURNING value");
+    std::int64_t n = stmt.step() ? stmt.column_int64(0) : 0;
+    stmt.reset();
+    return owner_.tag_ + "-" + std::to_string(n);
+  }
+
+  void savepoint(const std::function<void()>& step) override {
+    db::transaction nested{conn_};
+    step();
+    nested.commit();
+  }
+
+  std::optional<std::string> upload_answer(const std::string& client, const std::string& scope,
+                                           const std::string& sequence_number) override {
+    auto& stmt = conn_.cached("SELECT answer FROM mxsync_uploads WHERE client = ? AND scope = ? "
+                              "AND sequence_number = ?");
+    stmt.bind(1, client).bind(2, scope).bind(3, sequence_number);
+    std::optional<std::string> out;
+    if (stmt.step())
+      out = stmt.column_text(0);
+    stmt.reset();
+    return out;
+  }
+
+  void save_upload_answer(const std::string& client, const std::string& scope,
+                          const std::string& sequence_number, const std::string& answer) override {
+    auto& stmt = conn_.cached("INSERT OR REPLACE INTO mxsync_uploads (client, scope, "
+                              "sequence_number, answer, created_at) VALUES (?, ?, ?, ?, ?)");
+    stmt.bind(1, client).bind(2, scope).bind(3, sequence_number).bind(4, answer).bind(5, now_ms());
+    stmt.run();
+    stmt.reset();
+  }
+
+  std::int64_t enqueue_message(const std::string& client, const std::string& scope,
+                               const std::string& kind, const json& body) override {
+    auto& stmt = conn_.cached(
+      "INSERT INTO mxsync_messages (client, scope, kind, body) VALUES (?, ?, ?, ?)");
+    stmt.bind(1, client).bind(2, scope).bind(3, kind).bind(4, body.dump());
+    stmt.run();
+    stmt.reset();
+    return conn_.last_insert_rowid();
+  }
+
+  void release_messages(const std::string& client, const std::string& scope,
+                        std::int64_t up_to_id) override {
+    auto& stmt =
+      conn_.cached("DELETE FROM mxsync_messages WHERE client = ? AND scope = ? AND id <= ?");
+    stmt.bind(1, client).bind(2, scope).bind(3, up_to_id);
+    stmt.run();
+    stmt.reset();
+  }
+
+  std::optional<json> mapped_key(const std::string& client, const std::string& table,
+                                 const json& client_key) override {
+    auto& stmt = conn_.cached("SELECT server_key FROM mxsync_key_map WHERE client = ? AND "
+                              "table_name = ? AND client_key = ?");
+    stmt.bind(1, client).bind(2, table).bind(3, client_key.dump());
+    std::optional<json> out;
+    if (stmt.step())
+      out = json::parse(stmt.column_text(0));
+    stmt.reset();
+    return out;
+  }
+
+  void map_key(const std::string& client, const std::string& table, const json& client_key,
+               const json& server_key) override {
+    auto& stmt = conn_.cached("INSERT OR REPLACE INTO mxsync_key_map (client, table_name, "
+                              "client_key, server_key) VALUES (?, ?, ?, ?)");
+    stmt.bind(1, client).bind(2, table).bind(3, client_key.dump()).bind(4, server_key.dump());
+    stmt.run();
+    stmt.reset();
+  }
+
+private:
+  sqlite_store& owner_;
+  db::connection& conn_;
+};
+
+// -- store ---------------------------------------------------------------------
+
+sqlite_store::sqlite_store(const sync_config& config, const std::string& path)
+  : config_(config), path_(path) {
+  if (path.empty() || path == ":memory:")
+    throw std::invalid_argument("sqlite_store needs a database file (readers open it separately)");
+  writer_ = db::connection{path};
+  writer_.exec("PRAGMA journal_mode=WAL");
+  writer_.exec("PRAGMA synchronous=NORMAL");
+  writer_.exec("PRAGMA cache_size=-65536");
+  writer_.exec("PRAGMA wal_autocheckpoint=10000");
+  create_schema();
+}
+
+sqlite_store::~sqlite_store() = default;
+
+void sqlite_store::create_schema() {
+  db::transaction txn{writer_};
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_meta (key TEXT PRIMARY KEY, value TEXT)");
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_devices (user TEXT NOT NULL, device_id TEXT NOT "
+               "NULL, instance_id TEXT NOT NULL, info TEXT, registered_at INTEGER, PRIMARY KEY "
+               "(user, device_id))");
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_uploads (client TEXT NOT NULL, scope TEXT NOT "
+               "NULL, sequence_number TEXT NOT NULL, answer TEXT NOT NULL, created_at INTEGER, "
+               "PRIMARY KEY (client, scope, sequence_number))");
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "client TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)");
+  writer_.exec("CREATE INDEX IF NOT EXISTS mxsync_messages_by_client ON mxsync_messages (client, "
+               "scope, id)");
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_key_map (client TEXT NOT NULL, table_name TEXT "
+               "NOT NULL, client_key TEXT NOT NULL, server_key TEXT NOT NULL, PRIMARY KEY (client, "
+               "table_name, client_key))");
+  writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_chunks (payload_id TEXT NOT NULL, chunk_number "
+               "INTEGER NOT NULL, client TEXT, data TEXT NOT NULL, created_at INTEGER NOT NULL, "
+               "PRIMARY KEY (payload_id, chunk_number))");
+  writer_.exec("INSERT OR IGNORE INTO mxsync_meta (key, value) VALUES ('token', '0')");
+  writer_.query("INSERT OR IGNORE INTO mxsync_meta (key, value) VALUES ('tag', ?)",
+                {random_hex(10)});
+  tag_ = writer_.query("SELECT value FROM mxsync_meta WHERE key = 'tag'").at(0).at("value");
+
+  std::set<std::string> seen;
+  for (const auto& scope : config_.scopes) {
+    for (const auto& table : scope.tables) {
+      if (!seen.insert(table.name).second)
+        continue; // the same object in two scopes shares its data
+      table_sql sql;
+      sql.name = quote_identifier("mxdata_" + table.name);
+      std::string columns_ddl, column_list, placeholders, updates;
+      sql.select_list = "mxsync_seq, mxsync_changed_at, mxsync_deleted, mxsync_hashsum, mxsync_owner";
+      for (const auto& column : table.columns) {
+        auto name = quote_identifier(column.name);
+        columns_ddl += ", " + name + " " + sql_type(column.type);
+        column_list += ", " + name;
+        placeholders += ", ?";
+        updates += ", " + name + " = excluded." + name;
+      }
+      sql.select_list += column_list;
+      std::string key_list;
+      for (const auto& key : table.primary_key) {
+        key_list += (key_list.empty() ? "" : ", ") + quote_identifier(key);
+        sql.key_condition += (sql.key_condition.empty() ? "" : " AND ") + quote_identifier(key) + " = ?";
+      }
+      writer_.exec("CREATE TABLE IF NOT EXISTS " + sql.name +
+                   " (mxsync_seq INTEGER NOT NULL, mxsync_changed_at INTEGER NOT NULL, "
+                   "mxsync_deleted INTEGER NOT NULL DEFAULT 0, mxsync_hashsum TEXT, mxsync_owner TEXT" +
+                   columns_ddl + ", PRIMARY KEY (" + key_list + "))");
+      // A config that gained columns: add them to an existing table.
+      std::set<std::string> existing;
+      for (const auto& info : writer_.query("PRAGMA table_info(" + sql.name + ")"))
+        existing.insert(info.at("name").get<std::string>());
+      for (const auto& column : table.columns)
+        if (!existing.count(column.name))
+          writer_.exec("ALTER TABLE " + sql.name + " ADD COLUMN " + quote_identifier(column.name) +
+                       " " + sql_type(column.type));
+      writer_.exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
+                   quote_identifier("mxdata_" + table.name + "_by_seq") + " ON " + sql.name +
+                   " (mxsync_seq)");
+      sql.upsert = "INSERT INTO " + sql.name +
+                   " (mxsync_seq, mxsync_changed_at, mxsync_hashsum, mxsync_owner" + column_list +
+                   ") VALUES (?, ?, ?, ?" + placeholders + ") ON CONFLICT (" + key_list +
+                   ") DO UPDATE SET mxsync_seq = excluded.mxsync_seq, mxsync_changed_at = "
+                   "excluded.mxsync_changed_at, mxsync_deleted = 0, mxsync_hashsum = "
+                   "excluded.mxsync_hashsum, mxsync_owner = excluded.mxsync_owner" + updates;
+      sql.remove = "UPDATE " + sql.name +
+                   " SET mxsync_seq = ?, mxsync_changed_at = ?, mxsync_deleted = 1, mxsync_owner = ? "
+                   "WHERE " + sql.key_condition + " AND mxsync_deleted = 0";
+      sql.touch = "UPDATE " + sql.name + " SET mxsync_seq = ?, mxsync_changed_at = ? WHERE " +
+                  sql.key_condition;
+      sql.find = "SELECT " + sql.select_list + " FROM " + sql.name + " WHERE " + sql.key_condition;
+      auto max_seq = writer_.query_int("SELECT MAX(mxsync_seq) FROM " + sql.name);
+      auto max_time = writer_.query_int("SELECT MAX(mxsync_changed_at) FROM " + sql.name);
+      last_sequence_ = std::max(last_sequence_, max_seq.value_or(0));
+      last_change_time_ = std::max(last_change_time_, max_time.value_or(0));
+      tables_.emplace(table.name, std::move(sql));
+    }
+  }
+  txn.commit();
+}
+
+const sqlite_store::table_sql& sqlite_store::sql_for(const table_def& table) const {
+  auto it = tables_.find(table.name);
+  if (it == tables_.end())
+    throw std::invalid_argument("no store table for object '" + table.name + "'");
+  return it->second;
+}
+
+std::int64_t sqlite_store::next_sequence() { return ++last_sequence_; }
+
+std::int64_t sqlite_store::next_change_time() {
+  // Never backwards: equal timestamps then always form one contiguous run of
+  // sequences, which download batching keeps together.
+  last_change_time_ = std::max(last_change_time_, now_ms());
+  return last_change_time_;
+}
+
+std::string sqlite_store::register_device(const std::string& user, const std::string& device_id,
+                                          const json& device_info) {
+  std::lock_guard lock{write_mutex_};
+  db::transaction txn{writer_};
+  auto& find = writer_.cached(
+    "SELECT instance_id FROM mxsync_devices WHERE user = ? AND device_id = ?");
+  find.bind(1, user).bind(2, device_id);
+  std::optional<std::string> existing;
+  if (find.step())
+    existing = find.column_text(0);
+  find.reset();
+  if (existing) {
+    auto& update = writer_.cached("UPDATE mxsync_devices SET info = ? WHERE user = ? AND device_id = ?");
+    update.bind(1, device_info.dump()).bind(2, user).bind(3, device_id);
+    update.run();
+    update.reset();
+    txn.commit();
+    return *existing;
+  }
+  auto instance_id = random_hex(32);
+  auto& insert = writer_.cached("INSERT INTO mxsync_devices (user, device_id, instance_id, info, "
+                                "registered_at) VALUES (?, ?, ?, ?, ?)");
+  insert.bind(1, user).bind(2, device_id).bind(3, instance_id).bind(4, device_info.dump()).bind(5, now_ms());
+  insert.run();
+  insert.reset();
+  txn.commit();
+  return instance_id;
+}
+
+std::unique_ptr<db::connection> sqlite_store::acquire_reader() {
+  {
+    std::lock_guard lock{readers_mutex_};
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+  }
+  auto conn = std::make_unique<db::connection>(path_, db::open_mode::read_write);
+  conn->exec("PRAGMA query_only=1");
+  conn->exec("PRAGMA cache_size=-16384");
+  return conn;
+}
+
+void sqlite_store::release_reader(std::unique_ptr<db::connection> reader) {
+  std::lock_guard lock{readers_mutex_};
+  if (idle_readers_.size() < max_idle_readers)
+    idle_readers_.push_back(std::move(reader));
+}
+
+std::unique_ptr<store_reader> sqlite_store::read() {
+  return std::make_unique<sqlite_reader>(*this, acquire_reader());
+}
+
+void sqlite_store::write(const std::function<void(store_writer&)>& work) {
+  std::lock_guard lock{write_mutex_};
+  db::transaction txn{writer_};
+  sqlite_writer writer{*this};
+  work(writer);
+  txn.commit();
+}
+
+void sqlite_store::save_payload(const std::string& payload_id, const std::string& client,
+                                const std::vector<std::string>& chunks, std::int64_t ttl_seconds) {
+  std::lock_guard lock{write_mutex_};
+  db::transaction txn{writer_};
+  auto now = now_ms();
+  auto& expire = writer_.cached("DELETE FROM mxsync_chunks WHERE created_at < ?");
+  expire.bind(1, now - ttl_seconds * 1000);
+  expire.run();
+  expire.reset();
+  auto& insert = writer_.cached("INSERT OR REPLACE INTO mxsync_chunks (payload_id, chunk_number, "
+                                "client, data, created_at) VALUES (?, ?, ?, ?, ?)");
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    insert.bind(1, payload_id).bind(2, static_cast<std::int64_t>(i + 1)).bind(3, client);
+    insert.bind(4, chunks[i]).bind(5, now);
+    insert.run();
+    insert.reset();
+  }
+  txn.commit();
+}
+
+void sqlite_store::delete_payload(const std::string& payload_id) {
+  std::lock_guard lock{write_mutex_};
+  auto& stmt = writer_.cached("DELETE FROM mxsync_chunks WHERE payload_id = ?");
+  stmt.bind(1, payload_id);
+  stmt.run();
+  stmt.reset();
+}
+
+} // namespace mxsync::server

@@ -8,14 +8,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mxsync::server {
 
 class store; // server/store.hpp
+namespace detail {
+struct service_model; // per-table facts derived from the config (sync_service.cpp)
+}
 
 /// A protocol-level failure: answered as d.error "true" with msg and errcode.
 class protocol_error : public std::runtime_error {
@@ -42,6 +48,7 @@ struct service_settings {
   std::map<std::string, scope_settings> scopes; ///< by scope name; missing = defaults
   std::int64_t max_batch_size = 10000;          ///< a larger batchsize is clamped
   std::int64_t chunk_payload_ttl_seconds = 3600;
+  std::int64_t default_batch_size = 500;        ///< when the request has no batchsize
 };
 
 /// One request as the HTTP front hands it over.
@@ -66,11 +73,29 @@ public:
 
   const sync_config& config() const noexcept { return config_; }
   store& data() noexcept { return *store_; }
+  const service_settings& settings() const noexcept { return settings_; }
+
+  // -- admin helpers (tests, demos, benchmarks): writes from outside a sync ---
+  // Rows are column maps as a client would upload them (values are normalized
+  // like uploads); each written row gets a new change sequence and change time,
+  // so clients download it. Unknown objects/columns throw protocol_error.
+
+  /// Inserts or replaces many rows of one object in ONE transaction.
+  std::size_t load_rows(const std::string& table, const std::vector<nlohmann::json>& rows,
+                        const std::string& owner = {});
+  /// Inserts a row, or updates the given columns of an existing one.
+  void upsert_row(const std::string& table, const nlohmann::json& row, const std::string& owner = {});
+  /// Deletes (tombstones) the row with that key; false if there was none.
+  bool delete_row(const std::string& table, const nlohmann::json& key);
+  std::int64_t count_rows(const std::string& table, bool include_deleted = false);
+  /// The live row as a download would send it (columns + konysynchashsum), if any.
+  std::optional<nlohmann::json> read_row(const std::string& table, const nlohmann::json& key);
 
 private:
   const sync_config& config_;
   std::shared_ptr<store> store_;
   service_settings settings_;
+  std::unique_ptr<const detail::service_model> model_;
 };
 
 } // namespace mxsync::server

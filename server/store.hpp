@@ -1,0 +1,176 @@
+#pragma once
+// The storage behind the sync server, as an interface: everything sync_service
+// needs, and nothing about SQL, so that a PostgreSQL store can follow the SQLite
+// one (sqlite_store.hpp). Every object the config defines is kept as "rows with
+// history metadata": a server change sequence (unique and increasing over the
+// whole store), a change timestamp (non-decreasing along the sequence), the row's
+// konysynchashsum, a tombstone flag for deletes and the user who wrote it last.
+//
+// Contract for implementations:
+//  * write() runs its work as ONE serialized transaction: all or nothing, and no
+//    two write() bodies overlap. Sequences grow in commit order, so every read
+//    snapshot sees a prefix of the sequence (a download cursor can never skip).
+//  * read() hands out a consistent snapshot; many may be alive on many threads.
+//  * Values given to put() are already normalized (column_values.hpp) and the
+//    hashsum already computed (row_hash.hpp); the store keeps them verbatim.
+
+#include "persistence/sync_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mxsync::server {
+
+/// One row of a sync object as the store holds it.
+struct stored_row {
+  std::int64_t sequence = 0;   ///< server change sequence of the last change
+  std::int64_t changed_at = 0; ///< change time, ms since the epoch
+  bool deleted = false;        ///< a tombstone: the row was deleted at `sequence`
+  std::string hashsum;         ///< konysynchashsum of `values`
+  std::string owner;           ///< the user who wrote it last ("" for admin writes)
+  nlohmann::json values;       ///< config column name -> stored value
+};
+
+/// A changed row of one table, as a change stream yields it.
+struct row_change {
+  const table_def* table = nullptr;
+  stored_row row;
+};
+
+enum class filter_op { equal, not_equal, in, like, between, less, less_equal, greater, greater_equal };
+
+/// One condition on a column; `values` holds 1 value (2 for between, n for in).
+struct column_filter {
+  std::string column;
+  filter_op op = filter_op::equal;
+  std::vector<nlohmann::json> values;
+};
+
+/// The rows of one table a request may see: every filter must hold.
+struct table_selection {
+  const table_def* table = nullptr;
+  std::vector<column_filter> filters;
+};
+
+/// A message queued for one client of one scope (persistent strategy): an ack
+/// row or an upload error, delivered with later downloads.
+struct queued_message {
+  std::int64_t id = 0; ///< increasing, never reused
+  std::string kind;    ///< "ack" or "error"
+  nlohmann::json body;
+};
+
+/// Yields changed rows in sequence order, lazily.
+class change_stream {
+public:
+  virtual ~change_stream() = default;
+  /// The next change, or nullopt at the end.
+  virtual std::optional<row_change> next() = 0;
+};
+
+/// A consistent read snapshot.
+class store_reader {
+public:
+  virtual ~store_reader() = default;
+
+  /// The highest sequence this snapshot sees (0 when empty).
+  virtual std::int64_t last_sequence() = 0;
+  /// Rows of the selected tables changed after `after_sequence`, in sequence
+  /// order across the tables; tombstones only when `include_deleted`.
+  virtual std::unique_ptr<change_stream> changes_after(const std::vector<table_selection>& tables,
+                                                       std::int64_t after_sequence,
+                                                       bool include_deleted) = 0;
+  /// How many rows changes_after would yield with sequence <= `up_to_sequence`.
+  virtual std::int64_t count_changes(const std::vector<table_selection>& tables,
+                                     std::int64_t after_sequence, std::int64_t up_to_sequence,
+                                     bool include_deleted) = 0;
+  /// The row (or tombstone) with that primary key; `key` maps every key column.
+  virtual std::optional<stored_row> find(const table_def& table, const nlohmann::json& key) = 0;
+  /// Number of rows of a table (tombstones only when `include_deleted`).
+  virtual std::int64_t count_rows(const table_def& table, bool include_deleted) = 0;
+
+  /// Queued messages for (client, scope) with id > after_id, oldest first.
+  virtual std::vector<queued_message> pending_messages(const std::string& client,
+                                                       const std::string& scope,
+                                                       std::int64_t after_id, std::size_t limit) = 0;
+  /// Whether any message with id <= up_to_id is still queued for (client, scope).
+  virtual bool has_messages_up_to(const std::string& client, const std::string& scope,
+                                  std::int64_t up_to_id) = 0;
+  /// One chunk (1-based) of a stored payload, or nullopt if unknown or expired.
+  virtual std::optional<std::string> payload_chunk(const std::string& payload_id,
+                                                   std::int64_t chunk_number) = 0;
+};
+
+/// The body of one write transaction.
+class store_writer {
+public:
+  virtual ~store_writer() = default;
+
+  virtual std::optional<stored_row> find(const table_def& table, const nlohmann::json& key) = 0;
+  /// Inserts or replaces the row (a tombstone comes back to life); gives it a new
+  /// sequence and change time, which are returned.
+  virtual std::int64_t put(const table_def& table, const nlohmann::json& values,
+                           const std::string& hashsum, const std::string& owner) = 0;
+  /// Turns the row into a tombstone with a new sequence; false if there is no
+  /// live row with that key.
+  virtual bool remove(const table_def& table, const nlohmann::json& key, const std::string& owner) = 0;
+  /// Gives an existing row or tombstone a new sequence, unchanged otherwise, so
+  /// that clients download it again; false if absent.
+  virtual bool touch(const table_def& table, const nlohmann::json& key) = 0;
+  /// 1 + the largest value of an integer key column (tombstones included).
+  virtual std::int64_t next_integer_key(const table_def& table, const column_def& column) = 0;
+  /// A string unique in this store forever (for generated string keys, payload ids).
+  virtual std::string unique_token() = 0;
+  /// Runs `step` inside a savepoint: its writes are undone if it throws (the
+  /// exception propagates); the surrounding transaction goes on.
+  virtual void savepoint(const std::function<void()>& step) = 0;
+
+  /// The stored answer to an upload (client, scope, SequenceNumber), if any.
+  virtual std::optional<std::string> upload_answer(const std::string& client, const std::string& scope,
+                                                   const std::string& sequence_number) = 0;
+  virtual void save_upload_answer(const std::string& client, const std::string& scope,
+                                  const std::string& sequence_number, const std::string& answer) = 0;
+
+  virtual std::int64_t enqueue_message(const std::string& client, const std::string& scope,
+                                       const std::string& kind, const nlohmann::json& body) = 0;
+  /// Drops the messages the client has confirmed (id <= up_to_id).
+  virtual void release_messages(const std::string& client, const std::string& scope,
+                                std::int64_t up_to_id) = 0;
+
+  /// Server key given earlier to a client's (negative) autogenerated key.
+  virtual std::optional<nlohmann::json> mapped_key(const std::string& client, const std::string& table,
+                                                   const nlohmann::json& client_key) = 0;
+  virtual void map_key(const std::string& client, const std::string& table,
+                       const nlohmann::json& client_key, const nlohmann::json& server_key) = 0;
+};
+
+class store {
+public:
+  virtual ~store() = default;
+
+  /// The instance id of (user, device), created on first registration.
+  virtual std::string register_device(const std::string& user, const std::string& device_id,
+                                      const nlohmann::json& device_info) = 0;
+  /// Identifies this store's data; a new store gets a new tag, so cursors
+  /// issued by an older store are recognized and restarted.
+  virtual std::string tag() const = 0;
+
+  virtual std::unique_ptr<store_reader> read() = 0;
+  /// Runs `work` as one serialized transaction; commits if it returns, rolls
+  /// back and rethrows if it throws.
+  virtual void write(const std::function<void(store_writer&)>& work) = 0;
+
+  /// Keeps the chunks of a chunked download answer; expired payloads
+  /// (older than ttl_seconds) are dropped at the same time.
+  virtual void save_payload(const std::string& payload_id, const std::string& client,
+                            const std::vector<std::string>& chunks, std::int64_t ttl_seconds) = 0;
+  virtual void delete_payload(const std::string& payload_id) = 0;
+};
+
+} // namespace mxsync::server
