@@ -1,0 +1,447 @@
+// The HTTP front on its own: parameter parsing, users and digests, settings, and
+// every error envelope, with a stand-in for the sync core.
+#define CAF_SUITE http_front
+#include <caf/test/unit_test.hpp>
+
+#include "http_test_support.hpp"
+#include "server/request_params.hpp"
+#include "server/settings.hpp"
+
+#include <atomic>
+
+using namespace mxsync;
+using namespace mxsync::server;
+using namespace mxsync::test;
+using json = nlohmann::json;
+
+namespace {
+
+std::string errcode_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const protocol_error& e) {
+    return e.errcode();
+  }
+  return "none";
+}
+
+/// A stand-in core that answers with what it was given.
+struct echo_core {
+  std::atomic<int> calls{0};
+  sync_handler handler() {
+    return [this](const sync_request& request) {
+      ++calls;
+      json decoded = json::object();
+      for (const auto& [name, value] : request.decoded) decoded[name] = value;
+      if (request.params.count("fail_with")) throw protocol_error(request.params.at("fail_with"), "core says no");
+      if (request.params.count("crash")) throw std::runtime_error("core crashed");
+      return json{{"echo",
+                   {{"endpoint", request.endpoint}, {"user", request.user}, {"params", request.params},
+                    {"decoded", decoded}}}};
+    };
+  }
+};
+
+void check_envelope(const http_answer& answer) {
+  CAF_CHECK_EQUAL(answer.status, 200);
+  CAF_CHECK_EQUAL(answer.content_type, "application/json");
+  CAF_REQUIRE(answer.body.is_object());
+  CAF_CHECK_EQUAL(answer.body["opstatus"], 0);
+  CAF_REQUIRE(answer.body["d"].is_object());
+  CAF_CHECK_EQUAL(answer.body["d"]["server"]["hostName"], "testhost");
+  CAF_CHECK_EQUAL(answer.body["d"]["server"]["ipAddress"], "127.0.0.1");
+}
+
+void check_error(const http_answer& answer, const std::string& errcode) {
+  check_envelope(answer);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "true");
+  CAF_CHECK_EQUAL(answer.body["d"]["errcode"], errcode);
+  CAF_CHECK(answer.body["d"]["msg"].is_string() && !answer.body["d"]["msg"].get<std::string>().empty());
+  if (answer.body["d"]["errcode"] != errcode) CAF_MESSAGE("answer: " << answer.raw);
+}
+
+json upload_params() {
+  auto params = common_params();
+  params["UploadRequest"] = json{{"d", {{"results", json::array()}, {"scopeName", "FSPersistentScope"}}}}.dump();
+  params["clientcontext"] = "{}";
+  params["scopename"] = "FSPersistentScope";
+  return params;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- parameters
+
+CAF_TEST(json body parameters are strings) {
+  auto params = parse_json_body(R"({"userid":"u","batchsize":500,"flag":true,"ratio":1.5,"context":null,
+                                   "clientcontext":{"InitialSync":"true"}})");
+  CAF_CHECK_EQUAL(params.at("userid"), "u");
+  CAF_CHECK_EQUAL(params.at("batchsize"), "500");
+  CAF_CHECK_EQUAL(params.at("flag"), "true");
+  CAF_CHECK_EQUAL(params.at("ratio"), "1.5");
+  CAF_CHECK_EQUAL(params.count("context"), 0u);
+  auto clientcontext = json::parse(params.at("clientcontext"));
+  CAF_CHECK_EQUAL(clientcontext["InitialSync"].get<std::string>(), "true");
+}
+
+CAF_TEST(malformed bodies are SY0000E) {
+  CAF_CHECK_EQUAL(errcode_of([] { parse_json_body("{not json"); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_json_body("[1,2]"); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_json_body(R"({"userid":{"a":1}})"); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_json_body(R"({"userid":["a"]})"); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_body("application/json", ""); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_form_body("a=%zz"); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([] { parse_form_body("a=%2"); }), "SY0000E");
+}
+
+CAF_TEST(form bodies) {
+  auto params = parse_form_body("userid=test+user&password=a%2Bb%3D&empty=&flag&UploadRequest=%7B%22d%22%3A%7B%7D%7D");
+  CAF_CHECK_EQUAL(params.at("userid"), "test user");
+  CAF_CHECK_EQUAL(params.at("password"), "a+b=");
+  CAF_CHECK_EQUAL(params.at("empty"), "");
+  CAF_CHECK_EQUAL(params.at("flag"), "");
+  CAF_CHECK_EQUAL(params.at("UploadRequest"), R"({"d":{}})");
+  // A form body labelled application/json (what the device runtime's FormData may send).
+  CAF_CHECK_EQUAL(parse_body("application/json", "userid=x&AppID=y").at("AppID"), "y");
+  CAF_CHECK_EQUAL(parse_body("application/x-www-form-urlencoded; charset=UTF-8", "a=1").at("a"), "1");
+  CAF_CHECK_EQUAL(parse_body("application/json; charset=utf-8", R"({"a":"1"})").at("a"), "1");
+}
+
+CAF_TEST(json string parameters are decoded) {
+  param_map params{{"UploadRequest", R"({"d":{"results":[]}})"},
+                   {"context", "null"},
+                   {"clientcontext", "{}"},
+                   {"filterContext", ""},
+                   {"userid", "{}"}};
+  auto decoded = decode_json_params(params);
+  CAF_CHECK_EQUAL(decoded.count("UploadRequest"), 1u);
+  CAF_CHECK_EQUAL(decoded.count("context"), 0u);
+  CAF_CHECK_EQUAL(decoded.count("clientcontext"), 1u);
+  CAF_CHECK_EQUAL(decoded.count("filterContext"), 0u);
+  CAF_CHECK_EQUAL(decoded.count("userid"), 0u);
+  auto bad = [](param_map p) { return errcode_of([&] { decode_json_params(p); }); };
+  CAF_CHECK_EQUAL(bad({{"UploadRequest", "{\"d\":"}}), "SY0000E");
+  CAF_CHECK_EQUAL(bad({{"UploadRequest", "[]"}}), "SY0000E");
+  CAF_CHECK_EQUAL(bad({{"UploadRequest", R"({"x":1})"}}), "SY0000E");
+  CAF_CHECK_EQUAL(bad({{"UploadRequest", R"({"d":{"results":{}}})"}}), "SY0000E");
+  CAF_CHECK_EQUAL(bad({{"context", "5"}}), "SY0000E");
+  CAF_CHECK_EQUAL(bad({{"clientcontext", "{oops"}}), "SY0000E");
+}
+
+CAF_TEST(parameter names match case-insensitively) {
+  param_map params{{"appid", "a"}, {"AppVersion", "v"}};
+  CAF_REQUIRE(find_param(params, "AppID") != nullptr);
+  CAF_CHECK_EQUAL(*find_param(params, "AppID"), "a");
+  CAF_CHECK_EQUAL(*find_param(params, "appVersion"), "v");
+  CAF_CHECK(find_param(params, "userid") == nullptr);
+}
+
+CAF_TEST(routes) {
+  auto plain = parse_route("/syncservice/resources/upload");
+  CAF_REQUIRE(plain.has_value());
+  CAF_CHECK_EQUAL(plain->endpoint, "upload");
+  CAF_CHECK_EQUAL(plain->url_app_id, "");
+  auto api = parse_route("/syncservice/api/v1/konyfsjs/download/");
+  CAF_REQUIRE(api.has_value());
+  CAF_CHECK_EQUAL(api->endpoint, "download");
+  CAF_CHECK_EQUAL(api->url_app_id, "konyfsjs");
+  CAF_CHECK(!parse_route("/syncservice/resources/").has_value());
+  CAF_CHECK(!parse_route("/syncservice/resources/a/b").has_value());
+  CAF_CHECK(!parse_route("/other").has_value());
+  CAF_CHECK(!parse_route("/syncservice/api/v1/upload").has_value());
+}
+
+// ---------------------------------------------------------------- users
+
+CAF_TEST(every client digest of the password is accepted) {
+  user_directory users;
+  users.add_user("alice", "s3cret");
+  for (const auto& algorithm : transport::password_hash_algorithms()) {
+    if (!transport::password_hash_available(algorithm)) continue;
+    auto digest = transport::hash_password(algorithm, "s3cret");
+    CAF_MESSAGE("algorithm " << algorithm);
+    CAF_CHECK(users.check("alice", digest));
+    CAF_CHECK(!users.check("alice", transport::hash_password(algorithm, "s3cret!")));
+    CAF_CHECK(!users.check("bob", digest));
+  }
+  for (const auto* required : {"sha1", "sha224", "sha256", "sha384", "sha512", "md5", "none"})
+    CAF_CHECK(transport::password_hash_available(required));
+  // Upper-case hex is the same digest; the plain password is case-sensitive.
+  auto upper = transport::hash_password("sha256", "s3cret");
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CAF_CHECK(users.check("alice", upper));
+  CAF_CHECK(!users.check("alice", "S3CRET"));
+  CAF_CHECK(!users.check("alice", ""));
+  CAF_CHECK(!users.check("", ""));
+}
+
+CAF_TEST(pre-computed digests) {
+  user_directory users;
+  users.add_user_digests("carol", {transport::hash_password("sha256", "pw")});
+  CAF_CHECK(users.check("carol", transport::hash_password("sha256", "pw")));
+  CAF_CHECK(!users.check("carol", transport::hash_password("sha1", "pw")));
+  CAF_CHECK(!users.check("carol", "pw"));
+  CAF_CHECK_EQUAL(users.size(), 1u);
+}
+
+// ---------------------------------------------------------------- settings
+
+CAF_TEST(settings file keys) {
+  server_settings settings;
+  apply_settings_json(settings, json::parse(R"({
+      "host": "0.0.0.0", "port": 9000, "config": "cfg.json", "db": "data/server.db",
+      "users": [{"userid": "u1", "password": "p1"},
+                {"userid": "u2", "digests": {"sha256": "ab", "none": "plain"}}],
+      "previous_versions": ["v0"], "max_body_bytes": 2048, "threads": 300,
+      "keep_alive_timeout_seconds": 7, "keep_alive_max_requests": 50, "read_timeout_seconds": 9,
+      "tls": {"cert": "/abs/c.pem", "key": "k.pem"}, "log_level": "debug",
+      "max_batch_size": 77, "chunk_payload_ttl_seconds": 60,
+      "scopes": {"FSPersistentScope": {"conflict_policy": "serverwins",
+                                       "owner_columns": {"WorkOrder": "customerId"}}}})"),
+                      "/base");
+  CAF_CHECK_EQUAL(settings.host, "0.0.0.0");
+  CAF_CHECK_EQUAL(settings.port, 9000);
+  CAF_CHECK_EQUAL(settings.config_path, "/base/cfg.json");
+  CAF_CHECK_EQUAL(settings.db_path, "/base/data/server.db");
+  CAF_REQUIRE_EQUAL(settings.users.size(), 2u);
+  CAF_CHECK_EQUAL(*settings.users[0].password, "p1");
+  CAF_CHECK_EQUAL(settings.users[1].digests.at("none"), "plain");
+  CAF_CHECK_EQUAL(settings.previous_versions.at(0), "v0");
+  CAF_CHECK_EQUAL(settings.max_body_bytes, 2048u);
+  CAF_CHECK_EQUAL(settings.threads, 300u);
+  CAF_CHECK_EQUAL(settings.keep_alive_timeout_seconds, 7);
+  CAF_CHECK_EQUAL(settings.keep_alive_max_requests, 50u);
+  CAF_CHECK_EQUAL(settings.read_timeout_seconds, 9);
+  CAF_CHECK_EQUAL(*settings.tls_cert, "/abs/c.pem");
+  CAF_CHECK_EQUAL(*settings.tls_key, "/base/k.pem");
+  CAF_CHECK(settings.level == log_level::debug);
+  CAF_CHECK_EQUAL(settings.service.max_batch_size, 77);
+  CAF_CHECK_EQUAL(settings.service.chunk_payload_ttl_seconds, 60);
+  const auto& scope = settings.service.scopes.at("FSPersistentScope");
+  CAF_CHECK(scope.conflicts == conflict_policy::server_wins);
+  CAF_CHECK_EQUAL(scope.owner_column.at("WorkOrder"), "customerId");
+  validate_against_config(settings, workorder_config());
+}
+
+CAF_TEST(settings errors name the key) {
+  auto message_of = [](const std::string& text) -> std::string {
+    server_settings settings;
+    try {
+      apply_settings_json(settings, json::parse(text));
+    } catch (const settings_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  auto mentions = [](const std::string& message, const std::string& part) {
+    bool found = message.find(part) != std::string::npos;
+    if (!found) CAF_MESSAGE("message: " << message);
+    return found;
+  };
+  CAF_CHECK(mentions(message_of(R"({"prot": 1})"), "prot"));
+  CAF_CHECK(mentions(message_of(R"({"port": "80"})"), "port"));
+  CAF_CHECK(mentions(message_of(R"({"port": 70000})"), "port"));
+  CAF_CHECK(mentions(message_of(R"({"threads": 0})"), "threads"));
+  CAF_CHECK(mentions(message_of(R"({"users": [{"userid": "x"}]})"), "users[0]"));
+  CAF_CHECK(mentions(message_of(R"({"users": [{"userid": "x", "digests": {"sha3": "a"}}]})"), "sha3"));
+  CAF_CHECK(mentions(message_of(R"({"scopes": {"S": {"conflict_policy": "custom"}}})"), "conflict_policy"));
+  CAF_CHECK(mentions(message_of(R"({"log_level": "loud"})"), "loud"));
+  CAF_CHECK(mentions(message_of(R"({"tls": {"certificate": "x"}})"), "certificate"));
+  CAF_CHECK(mentions(message_of("[]"), "object"));
+
+  server_settings unknown_scope;
+  unknown_scope.service.scopes["NoSuchScope"] = {};
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    try {
+                      validate_against_config(unknown_scope, workorder_config());
+                    } catch (const settings_error&) {
+                      throw protocol_error("settings", "");
+                    }
+                  }),
+                  "settings");
+  server_settings bad_column;
+  bad_column.service.scopes["FSPersistentScope"].owner_column["WorkOrder"] = "nope";
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    try {
+                      validate_against_config(bad_column, workorder_config());
+                    } catch (const settings_error&) {
+                      throw protocol_error("settings", "");
+                    }
+                  }),
+                  "settings");
+
+  server_settings incomplete;
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    try {
+                      validate_settings(incomplete);
+                    } catch (const settings_error&) {
+                      throw protocol_error("settings", "");
+                    }
+                  }),
+                  "settings");
+  auto user = parse_user_option("u:pa:ss");
+  CAF_CHECK_EQUAL(user.userid, "u");
+  CAF_CHECK_EQUAL(*user.password, "pa:ss");
+}
+
+// ---------------------------------------------------------------- over HTTP
+
+CAF_TEST(a request reaches the core with its parameters) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  httplib::Client client("127.0.0.1", server.port());
+  auto answer = post_params(client, "/syncservice/resources/upload", upload_params());
+  check_envelope(answer);
+  const auto& d = answer.body["d"];
+  CAF_CHECK_EQUAL(d["error"], "false");
+  CAF_CHECK_EQUAL(d["echo"]["endpoint"], "upload");
+  CAF_CHECK_EQUAL(d["echo"]["user"], "testuser");
+  CAF_CHECK_EQUAL(d["echo"]["params"]["scopename"], "FSPersistentScope");
+  CAF_CHECK(d["echo"]["decoded"]["UploadRequest"]["d"]["results"].is_array());
+  CAF_CHECK(d["echo"]["decoded"]["clientcontext"].is_object());
+  CAF_CHECK(d["__session"]["id"].is_string());
+  CAF_CHECK_EQUAL(d["__session"]["requestnumber"], "1");
+
+  auto params = upload_params();
+  params["konysyncsessionid"] = "abc";
+  params["konysyncrequestnumber"] = "4";
+  answer = post_params(client, "/syncservice/resources/download", params);
+  CAF_CHECK_EQUAL(answer.body["d"]["__session"]["id"], "abc");
+  CAF_CHECK_EQUAL(answer.body["d"]["__session"]["requestnumber"], "5");
+  CAF_CHECK_EQUAL(core.calls.load(), 2);
+}
+
+CAF_TEST(form and multipart bodies work like json) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  httplib::Client client("127.0.0.1", server.port());
+  auto params = upload_params();
+  // Larger than httplib's own 8 KB limit for forms: the front reads forms itself.
+  params["clientcontext"] = json{{"pad", std::string(20000, 'x')}}.dump();
+  auto answer = post_raw(client, "/syncservice/resources/upload", form_encode(params),
+                         "application/x-www-form-urlencoded");
+  check_envelope(answer);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  CAF_CHECK_EQUAL(answer.body["d"]["echo"]["decoded"]["clientcontext"]["pad"].get<std::string>().size(), 20000u);
+  CAF_CHECK_EQUAL(answer.body["d"]["echo"]["params"]["AppID"], "konyfsjs");
+
+  httplib::MultipartFormDataItems items;
+  auto multipart_params = upload_params();
+  for (const auto& [name, value] : multipart_params.items()) items.push_back({name, value.get<std::string>(), "", ""});
+  answer = to_answer(client.Post("/syncservice/resources/upload", items));
+  check_envelope(answer);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  CAF_CHECK(answer.body["d"]["echo"]["decoded"]["UploadRequest"]["d"].is_object());
+  CAF_CHECK_EQUAL(core.calls.load(), 2);
+}
+
+CAF_TEST(the api v1 form takes the app id from the url) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  httplib::Client client("127.0.0.1", server.port());
+  auto params = upload_params();
+  params.erase("AppID");
+  auto answer = post_params(client, "/syncservice/api/v1/konyfsjs/upload", params);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  check_error(post_params(client, "/syncservice/api/v1/otherapp/upload", params), "1004");
+  params["AppID"] = "otherapp";
+  check_error(post_params(client, "/syncservice/api/v1/konyfsjs/upload", params), "1004");
+  CAF_CHECK_EQUAL(core.calls.load(), 1);
+}
+
+CAF_TEST(every error is an envelope and the server keeps serving) {
+  echo_core core;
+  http_server_options options;
+  options.max_body_bytes = 64 * 1024;
+  front_server server(workorder_config(), core.handler(), options, {"old-version"});
+  httplib::Client client("127.0.0.1", server.port());
+  const std::string upload = "/syncservice/resources/upload";
+
+  auto with = [](json params, const std::string& key, const json& value) {
+    if (value.is_null()) params.erase(key);
+    else params[key] = value;
+    return params;
+  };
+  auto base = upload_params();
+  check_error(post_params(client, upload, with(base, "password", transport::hash_password("sha256", "wrong"))), "1001");
+  check_error(post_params(client, upload, with(base, "userid", "nobody")), "1001");
+  check_error(post_params(client, upload, with(base, "password", nullptr)), "1001");
+  check_error(post_params(client, upload, with(base, "userid", nullptr)), "1001");
+  auto wrong_password = post_params(client, upload, with(base, "password", "x"));
+  CAF_CHECK_EQUAL(wrong_password.body["d"]["msg"], "Invalid userID or password");
+  check_error(post_params(client, upload, with(base, "AppID", "someapp")), "1004");
+  check_error(post_params(client, upload, with(base, "AppID", nullptr)), "1004");
+  check_error(post_params(client, upload, with(base, "appVersion", nullptr)), "SY3003E");
+  check_error(post_params(client, upload, with(base, "appVersion", "")), "SY3003E");
+  check_error(post_params(client, upload, with(base, "appVersion", "0123")), "SY3005E");
+  auto outdated = post_params(client, upload, with(base, "appVersion", "old-version"));
+  check_error(outdated, "SY3001E");
+  CAF_CHECK_EQUAL(outdated.body["d"]["oldapplicationversion"], "old-version");
+  CAF_CHECK_EQUAL(outdated.body["d"]["newapplicationversion"], workorder_config().version);
+  check_error(post_raw(client, upload, "{\"userid\": \"testuser\", "), "SY0000E");
+  check_error(post_raw(client, upload, "[\"userid\"]"), "SY0000E");
+  check_error(post_raw(client, upload, ""), "SY0000E");
+  check_error(post_params(client, upload, with(base, "UploadRequest", "{\"d\": [")), "SY0000E");
+  check_error(post_params(client, upload, with(base, "UploadRequest", "{\"results\": []}")), "SY0000E");
+  check_error(post_params(client, upload, with(base, "userid", json{{"id", 1}})), "SY0000E");
+  check_error(post_params(client, upload, with(base, "clientcontext", "[1]")), "SY0000E");
+  check_error(post_params(client, "/syncservice/resources/upgrade", base), "SY0000E");
+  check_error(post_params(client, "/syncservice/resources/nothing", base), "SY0000E");
+  check_error(post_params(client, "/index.html", base), "SY0000E");
+  check_error(to_answer(client.Get(upload.c_str())), "SY0000E");
+  check_error(to_answer(client.Put(upload.c_str(), base.dump(), "application/json")), "SY0000E");
+  auto huge = with(base, "clientcontext", json{{"pad", std::string(100 * 1024, 'x')}}.dump());
+  auto too_large = post_params(client, upload, huge);
+  check_error(too_large, "SY0000E");
+  CAF_CHECK(too_large.body["d"]["msg"].get<std::string>().find("limit") != std::string::npos);
+  // The core's own protocol errors are wrapped the same way, and so are its faults.
+  check_error(post_params(client, upload, with(base, "fail_with", "SY0000E")), "SY0000E");
+  check_error(post_params(client, upload, with(base, "fail_with", "7777")), "7777");
+  check_error(post_params(client, upload, with(base, "crash", "1")), "SY0000E");
+  CAF_CHECK_EQUAL(core.calls.load(), 3);
+  // Still serving, on a new connection too.
+  auto after = post_params(client, upload, base);
+  CAF_CHECK_EQUAL(after.body["d"]["error"], "false");
+  httplib::Client fresh("127.0.0.1", server.port());
+  auto fresh_answer = post_params(fresh, upload, base);
+  CAF_CHECK_EQUAL(fresh_answer.body["d"]["error"], "false");
+}
+
+CAF_TEST(registerdevice and authenticateUser need no appVersion) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  httplib::Client client("127.0.0.1", server.port());
+  auto params = common_params();
+  params.erase("appVersion");
+  params["deviceID"] = "dev-1";
+  auto answer = post_params(client, "/syncservice/resources/registerdevice", params);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  CAF_CHECK_EQUAL(answer.body["d"]["echo"]["endpoint"], "registerdevice");
+  answer = post_params(client, "/syncservice/resources/authenticateUser", params);
+  check_envelope(answer);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  params["password"] = "bad";
+  check_error(post_params(client, "/syncservice/resources/authenticateUser", params), "1001");
+  CAF_CHECK_EQUAL(core.calls.load(), 1);
+}
+
+CAF_TEST(every passwordhashalgo digest logs in over http) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  httplib::Client client("127.0.0.1", server.port());
+  for (const auto* algorithm : {"sha1", "sha224", "sha256", "sha384", "sha512", "md5", "md4", "none"}) {
+    if (!transport::password_hash_available(algorithm)) {
+      CAF_MESSAGE(algorithm << " is not offered by this OpenSSL; skipped");
+      continue;
+    }
+    auto answer = post_params(client, "/syncservice/resources/download", [&] {
+      auto params = common_params("testpassword", algorithm);
+      params["scopename"] = "FSPersistentScope";
+      return params;
+    }());
+    CAF_MESSAGE("algorithm " << algorithm);
+    CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+    auto wrong = post_params(client, "/syncservice/resources/download", common_params("testpassworD", algorithm));
+    CAF_CHECK_EQUAL(wrong.body["d"]["errcode"], "1001");
+  }
+}
