@@ -1,7 +1,9 @@
 #include "api/client_internals.hpp"
 
 #include "actors/runtime.hpp"
+#include "mxsync/sync_object.hpp"
 #include "persistence/device_schema.hpp"
+#include "persistence/pending_changes.hpp"
 
 #include <thread>
 
@@ -174,6 +176,87 @@ void sync_client::resetScope(const std::string& scope, success_callback on_succe
 result sync_client::resetScope(const std::string& scope) {
   return internals_->call(true, scope + ".reset",
                           internals_->requires_init(scope_reset_work(scope)));
+}
+
+namespace {
+
+using app_query = nlohmann::json (*)(db::connection&, const sync_config&);
+
+work_fn app_level(app_query query) {
+  return [query](msg::db_context& ctx) { return query(ctx.connection, ctx.config); };
+}
+
+work_fn select_work(std::string sql) {
+  return [sql = std::move(sql)](msg::db_context& ctx) {
+    return pending::execute_select_query(ctx.connection, sql);
+  };
+}
+
+} // namespace
+
+void sync_client::rollbackPendingLocalChanges(success_callback on_success,
+                                              error_callback on_error) {
+  internals_->call(true, "sync.rollbackPendingLocalChanges",
+                   internals_->requires_init(app_level(&pending::rollback_pending_local_changes)),
+                   std::move(on_success), std::move(on_error));
+}
+
+result sync_client::rollbackPendingLocalChanges() {
+  return internals_->call(
+    true, "sync.rollbackPendingLocalChanges",
+    internals_->requires_init(app_level(&pending::rollback_pending_local_changes)));
+}
+
+void sync_client::getPendingAcknowledgement(success_callback on_success, error_callback on_error) {
+  internals_->call(false, "sync.getPendingAcknowledgement",
+                   internals_->requires_init(app_level(&pending::get_pending_acknowledgement)),
+                   std::move(on_success), std::move(on_error));
+}
+
+result sync_client::getPendingAcknowledgement() {
+  return internals_->call(false, "sync.getPendingAcknowledgement",
+                          internals_->requires_init(app_level(&pending::get_pending_acknowledgement)));
+}
+
+void sync_client::getPendingUpload(success_callback on_success, error_callback on_error) {
+  internals_->call(false, "sync.getPendingUpload",
+                   internals_->requires_init(app_level(&pending::get_pending_upload)),
+                   std::move(on_success), std::move(on_error));
+}
+
+result sync_client::getPendingUpload() {
+  return internals_->call(false, "sync.getPendingUpload",
+                          internals_->requires_init(app_level(&pending::get_pending_upload)));
+}
+
+void sync_client::getDeferredUpload(success_callback on_success, error_callback on_error) {
+  internals_->call(false, "sync.getDeferredUpload",
+                   internals_->requires_init(app_level(&pending::get_deferred_upload)),
+                   std::move(on_success), std::move(on_error));
+}
+
+result sync_client::getDeferredUpload() {
+  return internals_->call(false, "sync.getDeferredUpload",
+                          internals_->requires_init(app_level(&pending::get_deferred_upload)));
+}
+
+void sync_client::executeSelectQuery(const std::string& sql, success_callback on_success,
+                                     error_callback on_error) {
+  internals_->call(false, "sync.executeSelectQuery", internals_->requires_init(select_work(sql)),
+                   std::move(on_success), std::move(on_error));
+}
+
+result sync_client::executeSelectQuery(const std::string& sql) {
+  return internals_->call(false, "sync.executeSelectQuery",
+                          internals_->requires_init(select_work(sql)));
+}
+
+sync_object sync_client::object(const std::string& name) {
+  auto [scope, table] = internals_->config->find_table(name);
+  if (!table)
+    throw sync_exception(error_code::table_does_not_exist,
+                         "Table:" + name + " Doesnot exists ", {{"table", name}});
+  return sync_object{*internals_, table->name};
 }
 
 nlohmann::json sync_client::status() {
