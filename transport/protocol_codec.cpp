@@ -581,6 +581,15 @@ bool is_true_flag(const json& value) {
   return false;
 }
 
+std::optional<protocol_error> transport_error(const http_response& response) {
+  if (response.ok())
+    return std::nullopt;
+  auto error = network_error(response.network_code, response.error_message);
+  if (response.http_status != 0)
+    error.info["httpStatus"] = response.http_status;
+  return error;
+}
+
 result<json> parse_answer_json(std::string_view body) {
   // Decision: a body that is not a JSON object is 1013 whatever its Content-Type
   // (the 2018 lib's 8888 for a mislabelled answer is not reproduced; docs/transport.md).

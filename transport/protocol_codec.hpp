@@ -330,6 +330,10 @@ struct download_answer : answer_common {
   std::optional<protocol_error> error_after_rows;
 };
 
+/// The error of a failed HTTP exchange (its network code; the HTTP status and libcurl's
+/// message in errorInfo), or nullopt when the body should be parsed.
+std::optional<protocol_error> transport_error(const http_response& response);
+
 /// Parses a body into JSON: not JSON (or not an object) -> 1013.
 result<nlohmann::json> parse_answer_json(std::string_view body);
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -60,8 +61,12 @@ private:
 ///   POST /status/500   500 with a JSON body
 class loopback_server {
 public:
-  explicit loopback_server(std::unique_ptr<httplib::Server> server, bool tls = false)
+  /// `extra_routes` may add handlers before the server starts listening.
+  explicit loopback_server(std::unique_ptr<httplib::Server> server, bool tls = false,
+                           const std::function<void(httplib::Server&)>& extra_routes = {})
     : server_(std::move(server)), tls_(tls) {
+    if (extra_routes)
+      extra_routes(*server_);
     server_->set_keep_alive_max_count(100000);
     server_->set_keep_alive_timeout(5);
     server_->set_tcp_nodelay(true); // small answers would otherwise wait for delayed ACKs
