@@ -62,8 +62,7 @@ user_directory::sha256_digest user_directory::salted(std::string_view form) cons
 void user_directory::add_forms(const std::string& userid, const std::vector<std::string>& forms) {
   if (userid.empty()) throw std::invalid_argument("a user needs a non-empty userid");
   if (forms.empty()) throw std::invalid_argument("user '" + userid + "' has no password or digest");
-  auto& digests = users_[userid];
-  digests.clear(); // a later definition of the same user replaces the earlier one
+  auto& digests = users_[userid]; // a user given twice accepts the forms of both
   for (const auto& form : forms) digests.push_back(salted(form));
 }
 

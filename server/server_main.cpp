@@ -186,7 +186,6 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
     if (!user.digests.empty()) {
       std::vector<std::string> forms;
       for (const auto& [algorithm, digest] : user.digests) forms.push_back(digest);
-      if (users.contains(user.userid) && user.password) continue;
       users.add_user_digests(user.userid, forms);
     }
   }
