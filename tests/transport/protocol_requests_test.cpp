@@ -352,10 +352,11 @@ CAF_TEST(an auth token replaces AppID and adds the authorization header) {
   // Without a token the password is hashed with passwordhashalgo.
   auto plain = recorded_context();
   plain.user.password_hash_algorithm = "none";
-  CAF_CHECK_EQUAL(*build_register_device(plain, device_info{}).param("password"), "testpassword");
+  auto plain_text = build_register_device(plain, device_info{});
+  CAF_CHECK_EQUAL(*plain_text.param("password"), "testpassword");
   plain.user.password_hash_algorithm = "md5";
-  CAF_CHECK_EQUAL(*build_register_device(plain, device_info{}).param("password"),
-                  hash_password("md5", "testpassword"));
+  auto md5 = build_register_device(plain, device_info{});
+  CAF_CHECK_EQUAL(*md5.param("password"), hash_password("md5", "testpassword"));
 }
 
 CAF_TEST(to_http_request carries url body headers and timeout) {
