@@ -16,6 +16,7 @@
 #include "server/service_internal.hpp"
 #include "transport/password_hash.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <random>
 
@@ -32,13 +33,14 @@ std::optional<std::int64_t> parse_int(const std::string& text) {
 }
 
 std::int64_t batch_size(const service_context& ctx, const sync_request& request) {
+  auto limit = std::max<std::int64_t>(1, ctx.settings.max_batch_size);
   auto text = param(request, "batchsize");
   if (!text || text->empty())
-    return std::max<std::int64_t>(1, ctx.settings.default_batch_size);
+    return std::clamp<std::int64_t>(ctx.settings.default_batch_size, 1, limit);
   auto n = parse_int(*text);
   if (!n || *n <= 0)
     fail("Invalid batch size : " + *text + " must be greater than zero.");
-  return std::min(*n, std::max<std::int64_t>(1, ctx.settings.max_batch_size));
+  return std::min(*n, limit);
 }
 
 bool initial_sync(const sync_request& request) {

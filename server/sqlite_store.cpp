@@ -421,8 +421,8 @@ private:
 
 // -- store ---------------------------------------------------------------------
 
-sqlite_store::sqlite_store(const sync_config& config, const std::string& path)
-  : config_(config), path_(path) {
+sqlite_store::sqlite_store(const sync_config& config, const std::string& path, clock_function clock)
+  : config_(config), path_(path), clock_(clock ? std::move(clock) : clock_function{now_ms}) {
   if (path.empty() || path == ":memory:")
     throw std::invalid_argument("sqlite_store needs a database file (readers open it separately)");
   writer_ = db::connection{path};
@@ -530,7 +530,7 @@ std::int64_t sqlite_store::next_sequence() { return ++last_sequence_; }
 std::int64_t sqlite_store::next_change_time() {
   // Never backwards: equal timestamps then always form one contiguous run of
   // sequences, which download batching keeps together.
-  last_change_time_ = std::max(last_change_time_, now_ms());
+  last_change_time_ = std::max(last_change_time_, clock_());
   return last_change_time_;
 }
 

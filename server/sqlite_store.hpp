@@ -28,9 +28,13 @@ namespace mxsync::server {
 
 class sqlite_store final : public store {
 public:
+  /// Milliseconds since the epoch; replaceable so tests can make rows share
+  /// change times on purpose.
+  using clock_function = std::function<std::int64_t()>;
+
   /// Opens or creates the database at `path` (a file; not ":memory:") and
   /// creates or extends the tables of every object in `config`.
-  sqlite_store(const sync_config& config, const std::string& path);
+  sqlite_store(const sync_config& config, const std::string& path, clock_function clock = {});
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
@@ -71,6 +75,7 @@ private:
   const sync_config& config_;
   std::string path_;
   std::string tag_;
+  clock_function clock_;
   std::map<std::string, table_sql> tables_; ///< by object name
 
   std::mutex write_mutex_; ///< guards writer_ and the counters below

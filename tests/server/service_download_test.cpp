@@ -1,6 +1,393 @@
-#define CAF_SUITE service_download_test
+#define CAF_SUITE service_download
 #include <caf/test/unit_test.hpp>
 
-CAF_TEST(placeholder) {
-  CAF_CHECK(true);
+#include "server/download_cursor.hpp"
+#include "service_test_support.hpp"
+#include "transport/password_hash.hpp"
+
+#include <map>
+
+using namespace mxsync;
+using namespace mxsync::server;
+using namespace mxsync::server::testing;
+
+namespace {
+
+json customer(int id, const std::string& name, const std::string& city = "Paris", int rating = 1) {
+  return {{"id", id}, {"name", name}, {"city", city}, {"rating", rating}, {"owner", "testuser"},
+          {"active", true}, {"balance", 10.5}};
+}
+
+/// Loads `count` customers with ids from `first`, all with the same change time.
+void load_customers(service_fixture& f, int first, int count, const std::string& city = "Paris") {
+  std::vector<json> rows;
+  for (int i = first; i < first + count; ++i)
+    rows.push_back(customer(i, "c" + std::to_string(i), city, i % 5));
+  f.service.load_rows("Customer", rows);
+}
+
+std::multiset<std::string> ids_of(const std::vector<json>& rows, const std::string& key = "id") {
+  std::multiset<std::string> out;
+  for (const auto& row : rows)
+    out.insert(row.at(key).dump());
+  return out;
+}
+
+} // namespace
+
+CAF_TEST(registerdevice gives one instance id per user and device) {
+  service_fixture f;
+  sync_request r;
+  r.endpoint = "registerdevice";
+  r.user = "testuser";
+  r.params = common_params();
+  r.params["deviceID"] = "device-1";
+  r.params["os"] = "android";
+  auto first = f.service.handle(r);
+  CAF_CHECK_EQUAL(first.at("error"), "false");
+  auto id = first.at("__registerdevice").at("instanceID").get<std::string>();
+  CAF_CHECK(!id.empty());
+  CAF_CHECK_EQUAL(json(f.service.handle(r).at("__registerdevice").at("instanceID")), id);
+  r.params["deviceID"] = "device-2";
+  CAF_CHECK_NOT_EQUAL(json(f.service.handle(r).at("__registerdevice").at("instanceID")), id);
+  r.user = "other";
+  r.params["deviceID"] = "device-1";
+  CAF_CHECK_NOT_EQUAL(json(f.service.handle(r).at("__registerdevice").at("instanceID")), id);
+  r.params.erase("deviceID");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(r); }), "1008");
+}
+
+CAF_TEST(an empty scope downloads nothing with JSON booleans) {
+  service_fixture f;
+  auto answer = f.service.handle(download_request({}));
+  CAF_CHECK_EQUAL(answer.at("error"), "false");
+  CAF_CHECK(answer.at("results").empty());
+  CAF_CHECK(answer.at("__sync").at("moreChangesAvailable").is_boolean());
+  CAF_CHECK_EQUAL(answer.at("__sync").at("moreChangesAvailable").get<bool>(), false);
+  CAF_CHECK_EQUAL(answer.at("__sync").at("pendingBatches"), 0);
+  CAF_CHECK(download_cursor::decode(answer.at("__sync").at("serverblob").get<std::string>()).has_value());
+}
+
+CAF_TEST(download rows carry every column - hashsum and update or delete) {
+  service_fixture f;
+  f.service.upsert_row("Customer", customer(1, "Ann"));
+  f.service.upsert_row("Purchase", {{"purchaseId", "p1"}, {"customerId", 1}, {"amount", "12.5"}});
+  auto answer = f.service.handle(download_request({}));
+  const auto& rows = answer.at("results");
+  CAF_REQUIRE_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(rows[0].at("__metadata"), (json{{"type", "Customer"}, {"changeType", "update"}}));
+  CAF_CHECK_EQUAL(rows[0].at("id"), 1);
+  CAF_CHECK_EQUAL(rows[0].at("name"), "Ann");
+  CAF_CHECK_EQUAL(rows[0].at("active"), true);
+  CAF_CHECK_EQUAL(rows[0].at("balance"), 10.5);
+  CAF_CHECK_EQUAL(rows[0].at("konysynchashsum"), json(f.service.read_row("Customer", {{"id", 1}})->at("konysynchashsum")));
+  CAF_CHECK_EQUAL(rows[1].at("__metadata").at("type"), "Purchase");
+  CAF_CHECK_EQUAL(rows[1].at("amount"), 12.5);
+  CAF_CHECK(rows[1].at("note").is_null()); // absent columns go down as null
+
+  f.clock.advance();
+  CAF_CHECK(f.service.delete_row("Customer", {{"id", 1}}));
+  auto later = f.service.handle(download_request({.tickcount = answer["__sync"]["serverblob"]}));
+  CAF_REQUIRE_EQUAL(later.at("results").size(), 1u);
+  CAF_CHECK_EQUAL(later["results"][0]["__metadata"]["changeType"], "delete");
+  CAF_CHECK_EQUAL(later["results"][0]["id"], 1);
+  CAF_CHECK_EQUAL(later["results"][0]["name"], "Ann");
+  // An initial sync does not need tombstones.
+  auto initial = f.service.handle(download_request({.initial = true}));
+  CAF_REQUIRE_EQUAL(initial.at("results").size(), 1u);
+  CAF_CHECK_EQUAL(initial["results"][0]["__metadata"]["type"], "Purchase");
+}
+
+CAF_TEST(batches of distinct change times follow batchsize exactly) {
+  service_fixture f;
+  for (int i = 1; i <= 12; ++i) {
+    f.service.upsert_row("Customer", customer(i, "c"));
+    f.clock.advance();
+  }
+  auto run = download_all(f.service, {.batchsize = "5"});
+  CAF_REQUIRE_EQUAL(run.answers.size(), 3u);
+  std::vector<std::size_t> sizes;
+  std::vector<std::int64_t> pending;
+  std::vector<bool> more;
+  for (const auto& a : run.answers) {
+    sizes.push_back(a["results"].size());
+    pending.push_back(a["__sync"]["pendingBatches"].get<std::int64_t>());
+    more.push_back(a["__sync"]["moreChangesAvailable"].get<bool>());
+  }
+  CAF_CHECK_EQUAL(sizes, (std::vector<std::size_t>{5, 5, 2}));
+  CAF_CHECK_EQUAL(pending, (std::vector<std::int64_t>{2, 1, 0}));
+  CAF_CHECK_EQUAL(more, (std::vector<bool>{true, true, false}));
+  std::vector<int> order;
+  for (const auto& row : run.rows)
+    order.push_back(row["id"].get<int>());
+  CAF_CHECK_EQUAL(order, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+}
+
+CAF_TEST(rows sharing one change time are never split across batches) {
+  service_fixture f;
+  load_customers(f, 1, 7); // one time, 7 rows
+  f.clock.advance();
+  load_customers(f, 100, 3);
+  f.clock.advance();
+  load_customers(f, 200, 4);
+  f.clock.advance();
+  load_customers(f, 300, 1);
+  auto run = download_all(f.service, {.batchsize = "5"});
+  // Batch 1: the 7-row group whole; then 3 + the 4-row group (never cut); then 1.
+  CAF_REQUIRE_EQUAL(run.answers.size(), 3u);
+  CAF_CHECK_EQUAL(run.answers[0]["results"].size(), 7u);
+  CAF_CHECK_EQUAL(run.answers[1]["results"].size(), 7u);
+  CAF_CHECK_EQUAL(run.answers[2]["results"].size(), 1u);
+  CAF_CHECK_EQUAL(run.rows.size(), 15u);
+  auto ids = ids_of(run.rows);
+  CAF_CHECK_EQUAL(std::set<std::string>(ids.begin(), ids.end()).size(), 15u); // none repeated
+  CAF_CHECK(run.answers[0]["__sync"]["pendingBatches"].get<int>() >= 1);
+  CAF_CHECK_EQUAL(run.answers[2]["__sync"]["pendingBatches"], 0);
+
+  // A group bigger than several batches goes out in one answer.
+  service_fixture g;
+  load_customers(g, 1, 1200);
+  auto big = download_all(g.service, {.batchsize = "50"});
+  CAF_CHECK_EQUAL(big.answers.size(), 1u);
+  CAF_CHECK_EQUAL(big.rows.size(), 1200u);
+}
+
+CAF_TEST(no row is lost or repeated when rows change while the client pages) {
+  service_fixture f;
+  for (int i = 1; i <= 30; ++i) {
+    f.service.upsert_row("Customer", customer(i, "v1"));
+    f.clock.advance();
+  }
+  download_options o{.batchsize = "7"};
+  auto first = f.service.handle(download_request(o));
+  CAF_REQUIRE_EQUAL(first["results"].size(), 7u);
+  // Change a delivered row, a not yet delivered row, add and delete rows.
+  f.service.upsert_row("Customer", {{"id", 2}, {"name", "v2"}});
+  f.clock.advance();
+  f.service.upsert_row("Customer", {{"id", 20}, {"name", "v2"}});
+  f.clock.advance();
+  f.service.upsert_row("Customer", customer(31, "new"));
+  f.clock.advance();
+  f.service.delete_row("Customer", {{"id", 25}});
+  f.clock.advance();
+  o.tickcount = first["__sync"]["serverblob"];
+  auto rest = download_all(f.service, o);
+  std::map<int, json> latest;
+  for (const auto& row : first["results"])
+    latest[row["id"].get<int>()] = row;
+  int twenty_seen = 0;
+  for (const auto& row : rest.rows) {
+    latest[row["id"].get<int>()] = row;
+    twenty_seen += row["id"] == 20;
+  }
+  CAF_CHECK_EQUAL(latest.size(), 31u);
+  CAF_CHECK_EQUAL(latest[2]["name"], "v2");
+  CAF_CHECK_EQUAL(latest[20]["name"], "v2");
+  CAF_CHECK_EQUAL(twenty_seen, 1); // moved behind the cursor: sent once, in its new version
+  CAF_CHECK_EQUAL(latest[25]["__metadata"]["changeType"], "delete");
+  CAF_CHECK_EQUAL(latest[31]["name"], "new");
+  // Nothing more after the end: the cursor does not loop.
+  auto again = f.service.handle(download_request({.tickcount = rest.blob, .batchsize = "7"}));
+  CAF_CHECK(again["results"].empty());
+  CAF_CHECK_EQUAL(again["__sync"]["moreChangesAvailable"], false);
+}
+
+CAF_TEST(rows of all scope tables come in change sequence order) {
+  service_fixture f;
+  f.service.upsert_row("Customer", customer(1, "a"));
+  f.service.upsert_row("Purchase", {{"purchaseId", "p1"}, {"customerId", 1}});
+  f.service.upsert_row("Customer", customer(2, "b"));
+  f.service.upsert_row("Purchase", {{"purchaseId", "p2"}, {"customerId", 2}});
+  auto run = download_all(f.service, {.batchsize = "1"});
+  std::vector<std::string> types;
+  for (const auto& row : run.rows)
+    types.push_back(row["__metadata"]["type"]);
+  CAF_CHECK_EQUAL(types, (std::vector<std::string>{"Customer", "Purchase", "Customer", "Purchase"}));
+  // The batch of 1 holds the whole same-time run: all four went out at once.
+  CAF_CHECK_EQUAL(run.answers.size(), 1u);
+}
+
+CAF_TEST(batchsize errors and limits) {
+  service_settings settings;
+  settings.max_batch_size = 3;
+  service_fixture f{settings};
+  for (const char* bad : {"0", "-3", "abc", "2x"}) {
+    std::string message;
+    CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.batchsize = bad})); }, &message),
+                    "SY0000E");
+    CAF_CHECK_EQUAL(message, "Invalid batch size : " + std::string{bad} + " must be greater than zero.");
+  }
+  for (int i = 1; i <= 5; ++i) {
+    f.service.upsert_row("Customer", customer(i, "c"));
+    f.clock.advance();
+  }
+  // Clamped to max_batch_size.
+  CAF_CHECK_EQUAL(f.service.handle(download_request({.batchsize = "100"}))["results"].size(), 3u);
+  // Absent batchsize: the default (500).
+  auto r = download_request({});
+  r.params.erase("batchsize");
+  CAF_CHECK_EQUAL(f.service.handle(r)["results"].size(), 3u);
+}
+
+CAF_TEST(scope - strategy and tickcount errors) {
+  service_fixture f;
+  std::string message;
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.scope = "Nope"})); }, &message), "SY0000E");
+  CAF_CHECK(message.find("Nope") != std::string::npos);
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.strategy = "PERSISTENT_SYNC"})); }, &message),
+                  "SY0000E");
+  CAF_CHECK_EQUAL(message, "Strategy mismatch server = OTA_SYNC, client = PERSISTENT_SYNC");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.tickcount = "garbage"})); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.tickcount = "d1.x.1.2"})); }), "SY0000E");
+  sync_request unknown = download_request({});
+  unknown.endpoint = "bogus";
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(unknown); }), "SY0000E");
+  // The client's own "0,0" and a blob of another store mean "from the start".
+  f.service.upsert_row("Customer", customer(1, "a"));
+  CAF_CHECK_EQUAL(f.service.handle(download_request({.tickcount = "0,0"}))["results"].size(), 1u);
+  download_cursor foreign{"otherstore", 99, 99, 0, 0};
+  CAF_CHECK_EQUAL(f.service.handle(download_request({.tickcount = foreign.encode()}))["results"].size(), 1u);
+}
+
+CAF_TEST(client filters: equality - list - LIKE - range - and unknown names) {
+  service_fixture f;
+  f.service.load_rows("Customer", {customer(1, "Ann", "Paris", 1), customer(2, "Bob", "Berlin", 2),
+                                   customer(3, "Cid", "Porto", 3), customer(4, "Dan", "Paris", 4),
+                                   customer(5, "Eve", "Rome", 5)});
+  f.service.upsert_row("Purchase", {{"purchaseId", "p1"}, {"customerId", 1}});
+  auto ids = [&](json filters) {
+    std::set<int> out;
+    for (const auto& row : download_all(f.service, {.filters = filters}).rows)
+      if (row["__metadata"]["type"] == "Customer")
+        out.insert(row["id"].get<int>());
+    return out;
+  };
+  CAF_CHECK_EQUAL(ids(json::parse(R"([{"Customer":[{"Name":"city","Value1":"Paris","Value2":""}]}])")),
+                  (std::set<int>{1, 4}));
+  CAF_CHECK_EQUAL(ids(json::parse(R"([{"Customer":[{"Name":"rating","Value1":"2,3, 5"}]}])")),
+                  (std::set<int>{2, 3, 5}));
+  CAF_CHECK_EQUAL(ids(json::parse(R"([{"Customer":[{"Name":"city","Value1":"P%"}]}])")), (std::set<int>{1, 3, 4}));
+  CAF_CHECK_EQUAL(ids(json::parse(R"([{"Customer":[{"Name":"rating","Value1":"2","Value2":"4"}]}])")),
+                  (std::set<int>{2, 3, 4}));
+  CAF_CHECK_EQUAL(ids(json::parse(R"([{"Customer":[{"Name":"city","Value1":"P%"},{"Name":"rating","Value1":3}]}])")),
+                  (std::set<int>{3}));
+  // Unfiltered tables still come down.
+  auto rows = download_all(f.service, {.filters = json::parse(R"([{"Customer":[{"Name":"city","Value1":"Rome"}]}])")}).rows;
+  CAF_CHECK_EQUAL(rows.size(), 2u);
+  std::string message;
+  CAF_CHECK_EQUAL(errcode_of([&] { ids(json::parse(R"([{"Customer":[{"Name":"nope","Value1":"1"}]}])")); }, &message),
+                  "SY0000E");
+  CAF_CHECK(message.find("nope") != std::string::npos);
+  CAF_CHECK_EQUAL(errcode_of([&] { ids(json::parse(R"([{"Ghost":[{"Name":"id","Value1":"1"}]}])")); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { ids(json::parse(R"([{"Customer":[{"Name":"rating","Value1":"x"}]}])")); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { ids(json::parse(R"("just a string")")); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { ids(json::parse(R"([{"Customer":"x"}])")); }), "SY0000E");
+}
+
+CAF_TEST(the owner filter shows users only their own rows) {
+  service_settings settings;
+  settings.scopes["OtaScope"].owner_column["Customer"] = "owner";
+  service_fixture f{settings};
+  auto mine = customer(1, "mine");
+  auto theirs = customer(2, "theirs");
+  theirs["owner"] = "someone";
+  f.service.load_rows("Customer", {mine, theirs});
+  auto rows = download_all(f.service, {}).rows;
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0]["id"], 1);
+  auto other = download_all(f.service, {.user = "someone"}).rows;
+  CAF_REQUIRE_EQUAL(other.size(), 1u);
+  CAF_CHECK_EQUAL(other[0]["id"], 2);
+  // Combined with a client filter.
+  CAF_CHECK(download_all(f.service, {.filters = json::parse(R"([{"Customer":[{"Name":"id","Value1":"2"}]}])")}).rows.empty());
+}
+
+CAF_TEST(chunked download reassembles to the plain answer) {
+  service_fixture f;
+  for (int i = 1; i <= 60; ++i) {
+    auto row = customer(i, "name with ünïcödé " + std::string(40, 'x'));
+    f.service.upsert_row("Customer", row);
+    f.clock.advance();
+  }
+  auto plain = f.service.handle(download_request({.batchsize = "50"}));
+  auto first = f.service.handle(download_request({.batchsize = "50", .chunksize = "1"}));
+  CAF_CHECK_EQUAL(first.at("error"), "false");
+  auto id = first.at("__sync").at("payloadid").get<std::string>();
+  auto count = first.at("__sync").at("chunkcount").get<std::int64_t>();
+  auto checksum = first.at("__sync").at("checksum").get<std::string>();
+  CAF_REQUIRE(count > 1);
+  std::string payload = first.at("chunkdata").get<std::string>();
+  CAF_CHECK(payload.size() <= 1024u);
+  for (std::int64_t n = 2; n <= count; ++n) {
+    sync_request r = download_request({});
+    r.endpoint = "downloadchunk";
+    r.params["payloadid"] = id;
+    r.params["chunkcount"] = std::to_string(count);
+    r.params["chunknumber"] = std::to_string(n);
+    auto chunk = f.service.handle(r);
+    CAF_CHECK_EQUAL(chunk.at("error"), "false");
+    payload += chunk.at("chunkdata").get<std::string>();
+  }
+  CAF_CHECK_EQUAL(transport::sha256_hex(payload), checksum);
+  auto parsed = json::parse(payload);
+  CAF_CHECK_EQUAL(parsed.at("opstatus"), 0);
+  CAF_CHECK_EQUAL(parsed.at("d"), plain);
+  // A small answer is not chunked.
+  auto small = f.service.handle(download_request({.batchsize = "1", .chunksize = "100"}));
+  CAF_CHECK(!small.at("__sync").contains("payloadid"));
+  CAF_CHECK_EQUAL(small.at("results").size(), 1u);
+  // The next download releases the payload; then its id is unknown.
+  f.service.handle(download_request({.tickcount = plain["__sync"]["serverblob"], .delete_payload = id}));
+  sync_request r = download_request({});
+  r.endpoint = "downloadchunk";
+  r.params["payloadid"] = id;
+  r.params["chunknumber"] = "2";
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(r); }), "SY3008E");
+  r.params["payloadid"] = "nope";
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(r); }), "SY3008E");
+  r.params["chunknumber"] = "zero";
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(r); }), "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.chunksize = "-1"})); }), "SY0000E");
+}
+
+CAF_TEST(getAllPKs pages over all requested objects with JSON booleans) {
+  service_fixture f;
+  load_customers(f, 1, 5);
+  f.service.upsert_row("Purchase", {{"purchaseId", "p1"}, {"customerId", 1}});
+  f.service.upsert_row("Purchase", {{"purchaseId", "p2"}, {"customerId", 1}});
+  f.service.delete_row("Customer", {{"id", 3}});
+  json context = json::parse(R"({"d":{"Customer":{"fields":["id"]},"Purchase":{"fields":["purchaseId"]}}})");
+  auto run = download_all(f.service, {.batchsize = "3", .filter_context = context});
+  CAF_CHECK_EQUAL(run.answers.size(), 2u);
+  for (const auto& a : run.answers) {
+    CAF_CHECK(a["__sync"]["moreChangesAvailable"].is_boolean());
+    CAF_CHECK(!a["__sync"].contains("pendingBatches") || a["__sync"]["pendingBatches"].is_number());
+  }
+  CAF_REQUIRE_EQUAL(run.rows.size(), 6u); // 4 live customers + 2 purchases
+  CAF_CHECK_EQUAL(run.rows[0], (json{{"__metadata", {{"type", "Customer"}}}, {"id", 1}}));
+  CAF_CHECK_EQUAL(run.rows[5], (json{{"__metadata", {{"type", "Purchase"}}}, {"purchaseId", "p2"}}));
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    f.service.handle(download_request({.filter_context = json::parse(R"({"d":{"Ghost":{"fields":["id"]}}})")}));
+                  }),
+                  "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    f.service.handle(download_request({.filter_context = json::parse(R"({"d":{"Customer":{"fields":["zz"]}}})")}));
+                  }),
+                  "SY0000E");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.filter_context = json::parse("[1]")})); }),
+                  "SY0000E");
+}
+
+CAF_TEST(bulkGet returns the requested rows without hashsum) {
+  service_fixture f;
+  load_customers(f, 1, 5);
+  json context = json::parse(R"({"d":{"Customer":{"keys":[[{"Name":"id","Value":"2"}],[{"Name":"id","Value":4}],
+    [{"Name":"id","Value":"99"}]],"fields":["id","name"]}}})");
+  auto answer = f.service.handle(download_request({.filter_context = context}));
+  CAF_REQUIRE_EQUAL(answer["results"].size(), 2u);
+  CAF_CHECK_EQUAL(answer["results"][0], (json{{"__metadata", {{"type", "Customer"}}}, {"id", 2}, {"name", "c2"}}));
+  CAF_CHECK(!answer["results"][1].contains("konysynchashsum"));
+  CAF_CHECK_EQUAL(answer["__sync"]["moreChangesAvailable"], false);
+  json bad = json::parse(R"({"d":{"Customer":{"keys":[[{"Name":"name","Value":"x"}]]}}})");
+  CAF_CHECK_EQUAL(errcode_of([&] { f.service.handle(download_request({.filter_context = bad})); }), "SY0000E");
 }

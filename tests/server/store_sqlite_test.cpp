@@ -1,6 +1,191 @@
-#define CAF_SUITE store_sqlite_test
+#define CAF_SUITE store_sqlite
 #include <caf/test/unit_test.hpp>
 
-CAF_TEST(placeholder) {
-  CAF_CHECK(true);
+#include "server/column_values.hpp"
+#include "server/download_cursor.hpp"
+#include "server/row_hash.hpp"
+#include "service_test_support.hpp"
+
+using namespace mxsync;
+using namespace mxsync::server;
+using namespace mxsync::server::testing;
+
+namespace {
+
+template <class F>
+bool throws_value_error(F&& f) {
+  try {
+    f();
+  } catch (const value_error&) {
+    return true;
+  }
+  return false;
+}
+
+struct store_fixture {
+  temp_dir dir;
+  manual_clock clock;
+  sync_config config = sync_config::parse_text(test_config_text());
+  sqlite_store store{config, dir.file("store.db"), clock.function()};
+  const table_def& customer = *config.find_table("Customer").second;
+  const table_def& purchase = *config.find_table("Purchase").second;
+
+  std::int64_t put(const table_def& table, json values) {
+    std::int64_t seq = 0;
+    store.write([&](store_writer& w) { seq = w.put(table, values, row_hashsum(table, values), "u"); });
+    return seq;
+  }
+};
+
+} // namespace
+
+CAF_TEST(put - find - remove and touch hand out increasing sequences) {
+  store_fixture f;
+  auto s1 = f.put(f.customer, {{"id", 1}, {"name", "a"}});
+  auto s2 = f.put(f.purchase, {{"purchaseId", "p"}, {"customerId", 1}});
+  CAF_CHECK_LESS(s1, s2);
+  auto row = f.store.read()->find(f.customer, {{"id", 1}});
+  CAF_REQUIRE(row.has_value());
+  CAF_CHECK_EQUAL(row->values["name"], "a");
+  CAF_CHECK(row->values["city"].is_null());
+  CAF_CHECK_EQUAL(row->owner, "u");
+  bool removed = false, touched = false, missing = true;
+  f.store.write([&](store_writer& w) {
+    removed = w.remove(f.customer, {{"id", 1}}, "v");
+    missing = w.remove(f.customer, {{"id", 1}}, "v");
+    touched = w.touch(f.customer, {{"id", 1}});
+  });
+  CAF_CHECK(removed);
+  CAF_CHECK(!missing);
+  CAF_CHECK(touched);
+  row = f.store.read()->find(f.customer, {{"id", 1}});
+  CAF_CHECK(row->deleted);
+  CAF_CHECK_LESS(s2, row->sequence);
+  CAF_CHECK_EQUAL(f.store.read()->last_sequence(), row->sequence);
+}
+
+CAF_TEST(a failing write leaves nothing behind; savepoints undo one step) {
+  store_fixture f;
+  try {
+    f.store.write([&](store_writer& w) {
+      w.put(f.customer, {{"id", 1}}, "h", "");
+      throw std::runtime_error("boom");
+    });
+  } catch (const std::runtime_error&) {
+  }
+  CAF_CHECK(!f.store.read()->find(f.customer, {{"id", 1}}).has_value());
+  f.store.write([&](store_writer& w) {
+    w.put(f.customer, {{"id", 2}}, "h", "");
+    try {
+      w.savepoint([&] {
+        w.put(f.customer, {{"id", 3}}, "h", "");
+        throw std::runtime_error("undo 3");
+      });
+    } catch (const std::runtime_error&) {
+    }
+  });
+  auto reader = f.store.read();
+  CAF_CHECK(reader->find(f.customer, {{"id", 2}}).has_value());
+  CAF_CHECK(!reader->find(f.customer, {{"id", 3}}).has_value());
+}
+
+CAF_TEST(change streams merge tables by sequence and honour filters) {
+  store_fixture f;
+  f.put(f.customer, {{"id", 1}, {"city", "Paris"}});
+  f.put(f.purchase, {{"purchaseId", "a"}});
+  f.put(f.customer, {{"id", 2}, {"city", "Rome"}});
+  f.put(f.purchase, {{"purchaseId", "b"}});
+  auto reader = f.store.read();
+  std::vector<table_selection> all{{&f.customer, {}}, {&f.purchase, {}}};
+  std::vector<std::string> seen;
+  {
+    auto stream = reader->changes_after(all, 0, true);
+    while (auto c = stream->next())
+      seen.push_back(c->table->name);
+  }
+  CAF_CHECK_EQUAL(seen, (std::vector<std::string>{"Customer", "Purchase", "Customer", "Purchase"}));
+  CAF_CHECK_EQUAL(reader->count_changes(all, 0, 100, true), 4);
+  CAF_CHECK_EQUAL(reader->count_changes(all, 2, 3, true), 1);
+  std::vector<table_selection> rome{{&f.customer, {{"city", filter_op::equal, {json("Rome")}}}}};
+  auto stream = reader->changes_after(rome, 0, true);
+  auto only = stream->next();
+  CAF_REQUIRE(only.has_value());
+  CAF_CHECK_EQUAL(only->row.values["id"], 2);
+  CAF_CHECK(!stream->next().has_value());
+}
+
+CAF_TEST(messages - upload answers - key maps and payloads) {
+  store_fixture f;
+  std::int64_t first = 0, second = 0;
+  f.store.write([&](store_writer& w) {
+    first = w.enqueue_message("c", "S", "ack", {{"n", 1}});
+    second = w.enqueue_message("c", "S", "error", {{"n", 2}});
+    w.enqueue_message("other", "S", "ack", {{"n", 3}});
+    w.save_upload_answer("c", "S", "4", "{\"a\":1}");
+    w.map_key("c", "Customer", json("-1"), json(42));
+  });
+  CAF_CHECK_LESS(first, second);
+  {
+    auto reader = f.store.read();
+    auto pending = reader->pending_messages("c", "S", 0, 10);
+    CAF_REQUIRE_EQUAL(pending.size(), 2u);
+    CAF_CHECK_EQUAL(pending[1].kind, "error");
+    CAF_CHECK_EQUAL(reader->pending_messages("c", "S", first, 10).size(), 1u);
+    CAF_CHECK(reader->has_messages_up_to("c", "S", first));
+  }
+  f.store.write([&](store_writer& w) {
+    w.release_messages("c", "S", first);
+    CAF_CHECK_EQUAL(w.upload_answer("c", "S", "4").value_or(""), "{\"a\":1}");
+    CAF_CHECK(!w.upload_answer("c", "S", "5").has_value());
+    CAF_CHECK_EQUAL(w.mapped_key("c", "Customer", json("-1")).value_or(json()), 42);
+    CAF_CHECK(!w.mapped_key("d", "Customer", json("-1")).has_value());
+    CAF_CHECK_NOT_EQUAL(w.unique_token(), w.unique_token());
+  });
+  CAF_CHECK_EQUAL(f.store.read()->pending_messages("c", "S", 0, 10).size(), 1u);
+  f.store.save_payload("p1", "c", {"ab", "cd"}, 3600);
+  CAF_CHECK_EQUAL(f.store.read()->payload_chunk("p1", 2).value_or(""), "cd");
+  f.store.delete_payload("p1");
+  CAF_CHECK(!f.store.read()->payload_chunk("p1", 1).has_value());
+}
+
+CAF_TEST(column values normalize like uploads) {
+  column_def number{"n", column_type::int_};
+  column_def real{"r", column_type::double_};
+  column_def flag{"b", column_type::boolean};
+  column_def text{"s", column_type::string};
+  CAF_CHECK_EQUAL(normalize_value(number, json("12")), 12);
+  CAF_CHECK_EQUAL(normalize_value(number, json(12.0)), 12);
+  CAF_CHECK(normalize_value(number, json("null")).is_null());
+  CAF_CHECK(normalize_value(text, json("NULL")).is_null());
+  CAF_CHECK_EQUAL(normalize_value(text, json("Null")), "Null"); // only the two exact spellings
+  CAF_CHECK_EQUAL(normalize_value(text, json(7)), "7");
+  CAF_CHECK_EQUAL(normalize_value(real, json("12.50")), 12.5);
+  CAF_CHECK_EQUAL(normalize_value(flag, json("true")), true);
+  CAF_CHECK_EQUAL(normalize_value(flag, json(0)), false);
+  CAF_CHECK(throws_value_error([&] { normalize_value(number, json("x")); }));
+  CAF_CHECK(throws_value_error([&] { normalize_value(flag, json("maybe")); }));
+  CAF_CHECK(throws_value_error([&] { normalize_value(text, json::array()); }));
+  CAF_CHECK(is_temporary_key(json(-1)));
+  CAF_CHECK(is_temporary_key(json("-7")));
+  CAF_CHECK(!is_temporary_key(json("a-7")));
+  CAF_CHECK(!is_temporary_key(json(3)));
+}
+
+CAF_TEST(cursors encode and decode) {
+  download_cursor c{"tag1", 10, 20, 5, 3};
+  auto back = download_cursor::decode(c.encode());
+  CAF_REQUIRE(back.has_value());
+  CAF_CHECK_EQUAL(back->last_sequence, 10);
+  CAF_CHECK_EQUAL(back->horizon, 20);
+  CAF_CHECK_EQUAL(back->remaining, 5);
+  CAF_CHECK_EQUAL(back->acked_message, 3);
+  CAF_CHECK_EQUAL(back->store_tag, "tag1");
+  CAF_CHECK(download_cursor::decode("").has_value());
+  CAF_CHECK(download_cursor::decode("0,0").has_value());
+  CAF_CHECK(!download_cursor::decode("d1.tag.-1.0.0.0").has_value());
+  CAF_CHECK(!download_cursor::decode("d1.t.1.2.3").has_value());
+  CAF_CHECK(!download_cursor::decode("dl-1").has_value());
+  pk_cursor p{"tag1", 2, 7};
+  CAF_CHECK_EQUAL(pk_cursor::decode(p.encode())->table_index, 2);
+  CAF_CHECK(!pk_cursor::decode(c.encode()).has_value());
 }
