@@ -113,13 +113,20 @@ struct transfer {
   easy_ptr easy;
   slist_ptr headers;
   std::string response_body;
+  std::size_t max_response_bytes = 0; // 0 = no limit
+  bool response_too_large = false;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  body->append(data, size * count);
-  return size * count;
+  auto* item = static_cast<transfer*>(user);
+  std::size_t bytes = size * count;
+  if (item->max_response_bytes != 0 && item->response_body.size() + bytes > item->max_response_bytes) {
+    item->response_too_large = true;
+    return 0; // makes libcurl fail the transfer with CURLE_WRITE_ERROR
+  }
+  item->response_body.append(data, bytes);
+  return bytes;
 }
 
 } // namespace
@@ -314,7 +321,7 @@ struct http_client::engine {
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     set(CURLOPT_HTTPHEADER, item.headers.get());
     set(CURLOPT_WRITEFUNCTION, &write_body);
-    set(CURLOPT_WRITEDATA, &item.response_body);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(&item));
     set(CURLOPT_PRIVATE, static_cast<void*>(&item));
     set(CURLOPT_ERRORBUFFER, item.error_buffer.data());
     set(CURLOPT_NOSIGNAL, 1L);
@@ -333,6 +340,7 @@ struct http_client::engine {
   }
 
   void start(std::unique_ptr<transfer> item) {
+    item->max_response_bytes = options.max_response_bytes;
     item->easy = take_easy();
     if (!item->easy || !configure(*item)) {
       complete(std::move(item), 1000, 0, "could not set up the transfer");
@@ -377,7 +385,10 @@ struct http_client::engine {
 
     int network_code = network_code_for(code, os_errno);
     std::string message;
-    if (code != CURLE_OK)
+    if (item->response_too_large) {
+      network_code = 1012;
+      message = "the answer exceeds max_response_bytes";
+    } else if (code != CURLE_OK)
       message = item->error_buffer[0] ? item->error_buffer.data() : curl_easy_strerror(code);
     else if (status != 200) {
       // Only 200 is processed; anything else is "request failed" (1.1).

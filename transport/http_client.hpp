@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,9 @@ struct http_client_options {
   std::string user_agent = "mxsync/0.1";
   /// Ask for gzip/deflate/br responses.
   bool accept_compression = true;
+  /// A larger answer is abandoned with 1012, so a broken server cannot exhaust memory;
+  /// 0 = no limit.
+  std::size_t max_response_bytes = std::size_t{1} << 30;
   fault_hook fault;
 };
 

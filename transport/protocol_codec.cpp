@@ -124,6 +124,19 @@ result<const json*> answer_payload(const json& answer, operation op) {
   return d;
 }
 
+/// The URL of `which`; a claims token in the credentials selects the api/v1 base even
+/// when the endpoint config did not say so.
+std::string url_for(const request_context& context, endpoint which) {
+  if (context.user.auth_token && !context.endpoint.has_auth_token) {
+    auto config = context.endpoint;
+    config.has_auth_token = true;
+    if (config.app_id.empty())
+      config.app_id = context.user.app_id;
+    return endpoint_url(config, which);
+  }
+  return endpoint_url(context.endpoint, which);
+}
+
 void add_common_params(wire_request& out, const request_context& context) {
   const auto& user = context.user;
   bool has_token = user.auth_token.has_value();
@@ -412,7 +425,7 @@ http_request to_http_request(const wire_request& request, std::chrono::milliseco
 
 wire_request build_register_device(const request_context& context, const device_info& device) {
   wire_request out;
-  out.url = endpoint_url(context.endpoint, endpoint::register_device);
+  out.url = url_for(context, endpoint::register_device);
   add_common_params(out, context);
   out.params.emplace_back("os", device.os);
   out.params.emplace_back("model", device.model);
@@ -421,6 +434,17 @@ wire_request build_register_device(const request_context& context, const device_
   out.params.emplace_back("userAgent", device.user_agent);
   out.params.emplace_back("channel", device.channel);
   out.params.emplace_back("platform", device.platform);
+  return out;
+}
+
+wire_request build_upgrade(const request_context& context, const upgrade_request& request) {
+  wire_request out;
+  out.url = url_for(context, endpoint::upgrade);
+  add_common_params(out, context);
+  out.params.emplace_back("clientid", request.client_id);
+  out.params.emplace_back("appversion", request.app_version);
+  out.params.emplace_back("dbversion", request.db_version);
+  out.params.emplace_back("scriptsrequired", request.scripts_required ? "true" : "false");
   return out;
 }
 
@@ -485,7 +509,7 @@ std::string client_context_json(const client_context_values& values, bool initia
 
 wire_request build_upload(const request_context& context, const upload_request& request) {
   wire_request out;
-  out.url = endpoint_url(context.endpoint, endpoint::upload);
+  out.url = url_for(context, endpoint::upload);
   add_common_params(out, context);
   out.params.emplace_back("UploadRequest", upload_request_json(request));
   add_scope_params(out, request.scope);
@@ -499,7 +523,7 @@ wire_request build_upload(const request_context& context, const upload_request& 
 
 wire_request build_download(const request_context& context, const download_request& request) {
   wire_request out;
-  out.url = endpoint_url(context.endpoint, endpoint::download);
+  out.url = url_for(context, endpoint::download);
   // The real client puts clientcontext first (its ondownloadstart hook rebuilds the map).
   out.params.emplace_back("clientcontext",
                           client_context_json(request.client_context, request.initial_sync));
@@ -512,7 +536,7 @@ wire_request build_download_chunk(const request_context& context, const download
                                   std::string_view payload_id, std::uint32_t chunk_count,
                                   std::uint32_t chunk_number) {
   wire_request out = build_download(context, request);
-  out.url = endpoint_url(context.endpoint, endpoint::download_chunk);
+  out.url = url_for(context, endpoint::download_chunk);
   out.params.emplace_back("payloadid", std::string{payload_id});
   out.params.emplace_back("chunkcount", std::to_string(chunk_count));
   out.params.emplace_back("chunknumber", std::to_string(chunk_number));
@@ -549,7 +573,7 @@ std::string filter_context_json(const std::vector<reconcile_bulk_get_query>& obj
 wire_request build_get_all_pks(const request_context& context, const download_request& request,
                                const std::vector<reconcile_pk_query>& objects) {
   wire_request out;
-  out.url = endpoint_url(context.endpoint, endpoint::download);
+  out.url = url_for(context, endpoint::download);
   add_common_params(out, context);
   out.params.emplace_back("filterContext", filter_context_json(objects));
   add_download_tail(out, request);
@@ -561,7 +585,7 @@ wire_request build_get_all_pks(const request_context& context, const download_re
 wire_request build_bulk_get(const request_context& context, const download_request& request,
                             const std::vector<reconcile_bulk_get_query>& objects) {
   wire_request out;
-  out.url = endpoint_url(context.endpoint, endpoint::download);
+  out.url = url_for(context, endpoint::download);
   add_common_params(out, context);
   out.params.emplace_back("filterContext", filter_context_json(objects));
   add_download_tail(out, request, download_order::bulk_get);

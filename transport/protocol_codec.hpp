@@ -177,6 +177,16 @@ struct device_info {
 
 wire_request build_register_device(const request_context& context, const device_info& device);
 
+/// Schema upgrade (1.8); the answer's format was not analysed, so there is no parser yet.
+struct upgrade_request {
+  std::string client_id;
+  std::string app_version; ///< the new config Version
+  std::string db_version;  ///< the stored SyncVersion
+  bool scripts_required = true;
+};
+
+wire_request build_upgrade(const request_context& context, const upgrade_request& request);
+
 enum class change_kind { insert, update, remove };
 std::string_view to_wire(change_kind kind); ///< "insert" | "update" | "delete"
 

@@ -357,3 +357,19 @@ CAF_TEST(the fault hook fails or delays requests before they are sent) {
   CAF_CHECK_EQUAL(unhooked.network_code, 0);
   CAF_CHECK_EQUAL(seen.load(), before);
 }
+
+CAF_TEST(an answer above max_response_bytes is abandoned with 1012) {
+  auto server = plain_server();
+  http_client_options options;
+  options.max_response_bytes = 1024;
+  options.accept_compression = false;
+  http_client client{options};
+  auto small = fetch(client, post(server->url("/echo"), std::string(1000, 'a')));
+  CAF_CHECK_EQUAL(small.network_code, 0);
+  auto large = fetch(client, post(server->url("/echo"), std::string(4096, 'a')));
+  CAF_CHECK_EQUAL(large.network_code, 1012);
+  CAF_CHECK(large.body.size() <= 1024u);
+  CAF_MESSAGE(large.error_message);
+  auto again = fetch(client, post(server->url("/echo"), "ok"));
+  CAF_CHECK_EQUAL(again.body, "ok");
+}

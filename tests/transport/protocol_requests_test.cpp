@@ -367,3 +367,19 @@ CAF_TEST(to_http_request carries url body headers and timeout) {
   CAF_CHECK_EQUAL(http.timeout.count(), 1500);
   CAF_CHECK_EQUAL(http.headers.size(), built.headers.size());
 }
+
+CAF_TEST(upgrade request and a token in the credentials select the api base) {
+  auto context = recorded_context();
+  auto built = build_upgrade(context, upgrade_request{"dev-1", "v2", "v1", false});
+  CAF_CHECK(ends_with(built.url, "/syncservice/resources/upgrade"));
+  CAF_CHECK_EQUAL(*built.param("clientid"), "dev-1");
+  CAF_CHECK_EQUAL(*built.param("appversion"), "v2");
+  CAF_CHECK_EQUAL(*built.param("dbversion"), "v1");
+  CAF_CHECK_EQUAL(*built.param("scriptsrequired"), "false");
+  CAF_CHECK_EQUAL(*built.param("AppID"), "konyfsjs");
+  // The endpoint config does not know about the token; the credentials do.
+  context.user.auth_token = "t";
+  auto with_token = build_download(context, download_request{});
+  CAF_CHECK_EQUAL(with_token.url, "http://127.0.0.1:35213/syncservice/api/v1/konyfsjs/download");
+  CAF_CHECK(with_token.param("AppID") == nullptr);
+}
