@@ -2,10 +2,12 @@
 
 #include "mxsync/error.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 
 namespace mxsync::validation {
 

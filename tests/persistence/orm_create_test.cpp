@@ -3,6 +3,10 @@
 
 #include "orm_test_fixture.hpp"
 
+#include <filesystem>
+
+#include <unistd.h>
+
 using namespace orm_test;
 namespace orm = mxsync::orm;
 
@@ -177,3 +181,24 @@ CAF_TEST(create nests inside a caller transaction) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(the orm works on a configured file database and its writes persist) {
+  namespace fs = std::filesystem;
+  auto path = fs::temp_directory_path() / ("mxsync-orm-" + std::to_string(::getpid()) + ".db");
+  auto config = mxsync::sync_config::parse_text(config_text());
+  {
+    mxsync::db::connection db{path.string()};
+    mxsync::schema::configure_connection(db);
+    mxsync::schema::initialize(db, config);
+    orm::create(db, config, "Note", {{"body", "kept"}});
+    CAF_CHECK_EQUAL(error_of([&] { orm::create(db, config, "Note", {{"body", 1}}); }), 7001);
+  }
+  {
+    mxsync::db::connection db{path.string()};
+    auto notes = orm::get_all(db, config, "Note");
+    CAF_CHECK_EQUAL(notes, json::array({{{"noteId", "-1"}, {"body", "kept"}}}));
+    CAF_CHECK_EQUAL(orm::create(db, config, "Note", {{"body", "next"}}), json({{"noteId", "-2"}}));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(path.string() + suffix);
+}
