@@ -17,8 +17,24 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace mxsync::syncdb {
+
+/// The scope of that name; 7030 when the config has none.
+const scope_def& require_scope(const sync_config& config, const std::string& scope);
+
+/// Runs `work`, turning a SQLite failure into sync_exception 7019 (the bookkeeping
+/// functions' documented failure) with the SQLite message in errorInfo.
+[[noreturn]] void throw_sql_failure(const std::string& operation, const db::sqlite_error& error);
+template <class Work>
+decltype(auto) with_sql_errors(const std::string& operation, Work&& work) {
+  try {
+    return std::forward<Work>(work)();
+  } catch (const db::sqlite_error& error) {
+    throw_sql_failure(operation, error);
+  }
+}
 
 // -- device registration (SyncConfigTable) ---------------------------------------
 

@@ -91,4 +91,10 @@ std::int64_t commit_uploaded_batch(db::connection& db, const sync_config& config
                                    const std::string& scope, std::int64_t last_sequence,
                                    const std::string& server_blob);
 
+namespace detail {
+// Column values between SQLite and the wire types, shared by the bookkeeping files.
+transport::column_value read_column_value(const db::statement& stmt, int column);
+void bind_column_value(db::statement& stmt, int index, const transport::column_value& value);
+} // namespace detail
+
 } // namespace mxsync::syncdb
