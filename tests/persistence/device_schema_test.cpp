@@ -75,6 +75,12 @@ json all_types_config() {
       {"Name":"a","type":"string","Length":"5"},{"Name":"b","type":"int"},{"Name":"v","type":"text"}]}]}]})");
 }
 
+/// A one-value query as a plain value: CAF_CHECK_EQUAL binds references, so it
+/// must not be handed a member of a temporary optional.
+std::int64_t int_of(const db::connection& db, const std::string& sql) {
+  return db.query_int(sql).value_or(-1);
+}
+
 } // namespace
 
 CAF_TEST(the fixture config gives the vendor generator tables column for column) {
@@ -175,13 +181,13 @@ CAF_TEST(a second init keeps the data and a new Version is reported without dama
   auto again = schema::initialize(db, config);
   CAF_CHECK(!again.created);
   CAF_CHECK(!again.version_mismatch);
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Pair"), 1);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Pair"), 1);
   auto changed = all_types_config();
   changed["Version"] = "v2";
   auto mismatch = schema::initialize(db, sync_config::parse(changed));
   CAF_CHECK(mismatch.version_mismatch);
   CAF_CHECK_EQUAL(mismatch.stored_version, "v1");
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Pair"), 1);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Pair"), 1);
   auto stored = db.query("select SyncVersion from SyncConfigTable");
   CAF_CHECK_EQUAL(stored[0]["SyncVersion"], "v1");
 }
@@ -207,8 +213,8 @@ CAF_TEST(reset returns to the state right after the first init) {
   db.exec("update konysyncMETAINFO set versionnumber = 5, lastserversynccontext = 'blob'");
   db.exec("insert into konysyncMETAINFO (id, scopename, filtervalue) values (9, 'Ota', 'f')");
   schema::reset(db, config);
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Pair"), 0);
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Pair_history"), 0);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Pair"), 0);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Pair_history"), 0);
   CAF_CHECK_EQUAL(db.query("select * from konysyncMETAINFO order by id"), fresh_meta);
 }
 
@@ -224,11 +230,11 @@ CAF_TEST(a scope reset clears that scope only) {
   db.exec("update konysyncDIAGNOSTICS set details = "
           "'{\"scopeSettings\":{\"Ota\":{\"initialize\":true},\"Persistent\":{\"initialize\":true}}}'");
   schema::reset_scope(db, config, "Persistent");
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Pair"), 0);
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from Everything"), 1);
-  CAF_CHECK_EQUAL(*db.query_int("select versionnumber from konysyncMETAINFO where scopename='Persistent'"), 0);
-  CAF_CHECK_EQUAL(*db.query_int("select versionnumber from konysyncMETAINFO where scopename='Ota'"), 3);
-  CAF_CHECK_EQUAL(*db.query_int("select count(*) from konysyncPENDINGUPLOADREQUESTINFO"), 1);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Pair"), 0);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from Everything"), 1);
+  CAF_CHECK_EQUAL(int_of(db, "select versionnumber from konysyncMETAINFO where scopename='Persistent'"), 0);
+  CAF_CHECK_EQUAL(int_of(db, "select versionnumber from konysyncMETAINFO where scopename='Ota'"), 3);
+  CAF_CHECK_EQUAL(int_of(db, "select count(*) from konysyncPENDINGUPLOADREQUESTINFO"), 1);
   auto details = json::parse(db.query("select details from konysyncDIAGNOSTICS")[0]["details"].get<std::string>());
   CAF_CHECK(details["scopeSettings"].contains("Ota"));
   CAF_CHECK(!details["scopeSettings"].contains("Persistent"));
@@ -249,8 +255,8 @@ CAF_TEST(pragmas are set for a durable WAL database) {
     schema::configure_connection(db);
     auto mode = db.query("pragma journal_mode");
     CAF_CHECK_EQUAL(mode[0]["journal_mode"], "wal");
-    CAF_CHECK_EQUAL(*db.query_int("pragma synchronous"), 2);
-    CAF_CHECK_EQUAL(*db.query_int("pragma foreign_keys"), 1);
+    CAF_CHECK_EQUAL(int_of(db, "pragma synchronous"), 2);
+    CAF_CHECK_EQUAL(int_of(db, "pragma foreign_keys"), 1);
   }
   std::remove(path.c_str());
   std::remove((path + "-wal").c_str());
