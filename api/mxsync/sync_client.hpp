@@ -4,6 +4,7 @@
 // that returns a mxsync::result. No CAF type appears here.
 
 #include "mxsync/error.hpp"
+#include "mxsync/session_config.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,18 @@ public:
   void executeSelectQuery(const std::string& sql, success_callback on_success,
                           error_callback on_error);
   result executeSelectQuery(const std::string& sql);
+
+  // sync.startSession: one sync cycle with the config's keys and callbacks. A second
+  // start while a session runs gets 7008 on that config's onsyncerror.
+  void startSession(session_config config);
+  // sync.stopSession: the network call in flight completes, no further batch or scope
+  // starts, pending callbacks run, then `on_stopped` ({"stopped": true}). With no
+  // session running it answers {"stopped": false} (the original would start a sync).
+  // A second stop while stopping gets 7008 "Session is in Progress" on `on_error`.
+  void stopSession(success_callback on_stopped, error_callback on_error = {});
+  /// Blocking form of startSession: returns once the session ended, with the
+  /// onsyncsuccess context or the onsyncerror error (callbacks in `config` run too).
+  result synchronize(session_config config);
 
   /// The ORM object of a sync object (table); throws sync_exception 7031 if unknown.
   sync_object object(const std::string& name);
