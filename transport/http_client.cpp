@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -114,6 +115,7 @@ struct transfer {
   slist_ptr headers;
   std::string response_body;
   std::size_t max_response_bytes = 0; // 0 = no limit
+  std::chrono::milliseconds remaining_timeout{0};
   bool response_too_large = false;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
@@ -137,8 +139,6 @@ struct http_client::engine {
     if (!multi)
       throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS, options.connection_cache_size);
-    curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
-    curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
     // HTTP/1.1 only: no multiplexing, so one connection per in-flight request.
     curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
     io = std::thread([this] { run(); });
@@ -231,10 +231,12 @@ struct http_client::engine {
         cancel_now(id);
       cancelled.clear();
       release_due_delays();
+      pump();
 
       int running = 0;
       curl_multi_perform(multi.get(), &running);
       collect_finished();
+      pump(); // freed slots go to the queue at once; poll returns early for new handles
 
       int wait_ms = 1000;
       if (!delayed.empty()) {
@@ -302,7 +304,7 @@ struct http_client::engine {
   bool configure(transfer& item) {
     CURL* easy = item.easy.get();
     const auto& request = item.request;
-    auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
+    auto timeout = item.remaining_timeout;
     auto connect_timeout = std::min(timeout, options.connect_timeout);
     for (const auto& [name, value] : request.headers)
       if (!append_header(item.headers, name + ": " + value))
@@ -340,6 +342,28 @@ struct http_client::engine {
   }
 
   void start(std::unique_ptr<transfer> item) {
+    waiting.push_back(std::move(item));
+  }
+
+  /// Puts waiting transfers on the wire while there is room.
+  void pump() {
+    std::size_t limit = std::max<std::size_t>(1, options.max_parallel_transfers);
+    while (!waiting.empty() && active.size() < limit) {
+      auto item = std::move(waiting.front());
+      waiting.pop_front();
+      launch(std::move(item));
+    }
+  }
+
+  void launch(std::unique_ptr<transfer> item) {
+    // networktimeout counts from submit(): time spent queued is taken off.
+    auto limit = item->request.timeout.count() > 0 ? item->request.timeout : options.default_timeout;
+    auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - item->submitted);
+    if (queued >= limit) {
+      complete(std::move(item), 1014, 0, "timed out while queued");
+      return;
+    }
+    item->remaining_timeout = limit - queued;
     item->max_response_bytes = options.max_response_bytes;
     item->easy = take_easy();
     if (!item->easy || !configure(*item)) {
@@ -406,6 +430,14 @@ struct http_client::engine {
       complete_cancelled(std::move(item), "cancelled");
       return;
     }
+    for (auto it = waiting.begin(); it != waiting.end(); ++it) {
+      if ((*it)->id == id) {
+        auto item = std::move(*it);
+        waiting.erase(it);
+        complete_cancelled(std::move(item), "cancelled");
+        return;
+      }
+    }
     for (auto it = delayed.begin(); it != delayed.end(); ++it) {
       if (it->second->id == id) {
         auto item = std::move(it->second);
@@ -423,6 +455,9 @@ struct http_client::engine {
       complete_cancelled(std::move(item), "the HTTP client shut down");
     }
     active.clear();
+    for (auto& item : waiting)
+      complete_cancelled(std::move(item), "the HTTP client shut down");
+    waiting.clear();
     for (auto& [due, item] : delayed)
       complete_cancelled(std::move(item), "the HTTP client shut down");
     delayed.clear();
@@ -477,7 +512,8 @@ struct http_client::engine {
   std::atomic<std::size_t> outstanding{0};
 
   // Touched by the I/O thread only.
-  std::unordered_map<request_id, std::unique_ptr<transfer>> active;
+  std::unordered_map<request_id, std::unique_ptr<transfer>> active; // on the wire
+  std::deque<std::unique_ptr<transfer>> waiting;                    // FIFO for a free slot
   std::multimap<clock_type::time_point, std::unique_ptr<transfer>> delayed;
 
   std::thread io;

@@ -67,10 +67,11 @@ struct http_client_options {
   std::string ca_file; ///< PEM bundle to verify against; empty = the system store
   /// Connections kept open for reuse (CURLMOPT_MAXCONNECTS); sized for many sessions.
   long connection_cache_size = 256;
-  /// Parallel connections per host; further transfers wait in libcurl's queue.
-  long max_host_connections = 32;
-  /// Parallel connections in all; 0 = no limit.
-  long max_total_connections = 0;
+  /// Transfers on the wire at once (so, with keep-alive, about as many connections);
+  /// further requests wait in the client's FIFO queue. The client queues itself rather
+  /// than through CURLMOPT_MAX_HOST_CONNECTIONS, whose parked transfers could stall until
+  /// the next poll timeout in libcurl 7.88.
+  std::size_t max_parallel_transfers = 32;
   std::string user_agent = "mxsync/0.1";
   /// Ask for gzip/deflate/br responses.
   bool accept_compression = true;

@@ -72,7 +72,7 @@ CAF_TEST(one request round trip) {
 CAF_TEST(five hundred concurrent requests share a few keep-alive connections) {
   auto server = plain_server();
   http_client_options options;
-  options.max_host_connections = 4;
+  options.max_parallel_transfers = 4;
   http_client client{options};
   constexpr int submitters = 4;
   constexpr int per_submitter = 125;
@@ -118,7 +118,7 @@ CAF_TEST(large bodies over keep-alive) {
   auto server = plain_server();
   http_client_options options;
   options.accept_compression = false;
-  options.max_host_connections = 2;
+  options.max_parallel_transfers = 2;
   http_client client{options};
   std::string body(160 * 1024, 'x');
   constexpr int total = 200;
@@ -372,4 +372,86 @@ CAF_TEST(an answer above max_response_bytes is abandoned with 1012) {
   CAF_MESSAGE(large.error_message);
   auto again = fetch(client, post(server->url("/echo"), "ok"));
   CAF_CHECK_EQUAL(again.body, "ok");
+}
+
+CAF_TEST(fifty sessions chain requests through one client) {
+  // The shape of issue 4: many sessions, each sending its next request from the
+  // completion of the previous one, all through one client.
+  auto server = plain_server();
+  http_client_options options;
+  // cpp-httplib listens with a backlog of 5: more simultaneous first connects lose
+  // their SYN and wait for the 1 s retransmit, which would only slow the test down.
+  options.max_parallel_transfers = 4;
+  http_client client{options};
+  constexpr int sessions = 50;
+  constexpr int steps = 20;
+  countdown finished{sessions};
+  std::atomic<int> failures{0};
+  struct session {
+    int number = 0;
+    int step = 0;
+  };
+  std::vector<session> state(sessions);
+  std::function<void(int)> send_next = [&](int s) {
+    auto body = std::to_string(s) + ":" + std::to_string(state[s].step);
+    client.submit(post(server->url("/echo"), body), [&, s, body](http_response response) {
+      if (!response.ok() || response.body != body)
+        failures.fetch_add(1);
+      if (++state[s].step == steps)
+        finished.arrive();
+      else
+        send_next(s);
+    });
+  };
+  for (int s = 0; s < sessions; ++s) {
+    state[s].number = s;
+    send_next(s);
+  }
+  CAF_REQUIRE(finished.wait_for(60s));
+  CAF_CHECK_EQUAL(failures.load(), 0);
+  CAF_CHECK_LESS_OR_EQUAL(server->connections_seen(), 4u);
+}
+
+CAF_TEST(sequential requests reuse one connection with low latency) {
+  auto server = plain_server();
+  http_client client;
+  constexpr int total = 200;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < total; ++i) {
+    auto response = fetch(client, post(server->url("/echo"), std::to_string(i)));
+    CAF_REQUIRE_EQUAL(response.network_code, 0);
+  }
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CAF_MESSAGE(total << " sequential requests in " << seconds << " s");
+  CAF_CHECK_EQUAL(server->connections_seen(), 1u);
+}
+
+CAF_TEST(queued requests wait for a free slot and can time out or be cancelled there) {
+  auto server = plain_server();
+  http_client_options options;
+  options.max_parallel_transfers = 1;
+  http_client client{options};
+  countdown done{3};
+  std::atomic<int> first_code{-1}, timed_out_code{-1}, cancelled_code{-1};
+  client.submit(slow(*server, 400), [&](http_response response) {
+    first_code = response.network_code;
+    done.arrive();
+  });
+  auto short_lived = post(server->url("/echo"));
+  short_lived.timeout = 100ms; // expires while the slot is taken
+  client.submit(short_lived, [&](http_response response) {
+    timed_out_code = response.network_code;
+    done.arrive();
+  });
+  auto queued = client.submit(post(server->url("/echo")), [&](http_response response) {
+    cancelled_code = response.network_code;
+    done.arrive();
+  });
+  std::this_thread::sleep_for(50ms);
+  client.cancel(queued);
+  CAF_REQUIRE(done.wait_for(10s));
+  CAF_CHECK_EQUAL(first_code.load(), 0);
+  CAF_CHECK_EQUAL(timed_out_code.load(), 1014);
+  CAF_CHECK_EQUAL(cancelled_code.load(), 1022);
+  CAF_CHECK_EQUAL(server->connections_seen(), 1u);
 }
