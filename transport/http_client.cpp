@@ -238,10 +238,13 @@ struct http_client::engine {
       collect_finished();
       pump(); // freed slots go to the queue at once; poll returns early for new handles
 
+      // Sleep no longer than until the next fault-hook release or queued deadline.
+      std::optional<clock_type::time_point> next_timer = expire_waiting();
+      if (!delayed.empty() && (!next_timer || delayed.begin()->first < *next_timer))
+        next_timer = delayed.begin()->first;
       int wait_ms = 1000;
-      if (!delayed.empty()) {
-        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-          delayed.begin()->first - clock_type::now());
+      if (next_timer) {
+        auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_timer - clock_type::now());
         wait_ms = static_cast<int>(std::clamp<long long>(until.count(), 0, wait_ms));
       }
       // Returns early on socket activity, libcurl's own timers or curl_multi_wakeup.
@@ -345,6 +348,31 @@ struct http_client::engine {
     waiting.push_back(std::move(item));
   }
 
+  clock_type::time_point deadline_of(const transfer& item) const {
+    auto limit = item.request.timeout.count() > 0 ? item.request.timeout : options.default_timeout;
+    return item.submitted + limit;
+  }
+
+  /// Completes queued requests whose timeout ran out while they waited for a slot;
+  /// returns the earliest deadline still pending in the queue.
+  std::optional<clock_type::time_point> expire_waiting() {
+    auto now = clock_type::now();
+    std::optional<clock_type::time_point> earliest;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      auto deadline = deadline_of(**it);
+      if (deadline <= now) {
+        auto item = std::move(*it);
+        it = waiting.erase(it);
+        complete(std::move(item), 1014, 0, "timed out while queued");
+        continue;
+      }
+      if (!earliest || deadline < *earliest)
+        earliest = deadline;
+      ++it;
+    }
+    return earliest;
+  }
+
   /// Puts waiting transfers on the wire while there is room.
   void pump() {
     std::size_t limit = std::max<std::size_t>(1, options.max_parallel_transfers);
@@ -357,13 +385,12 @@ struct http_client::engine {
 
   void launch(std::unique_ptr<transfer> item) {
     // networktimeout counts from submit(): time spent queued is taken off.
-    auto limit = item->request.timeout.count() > 0 ? item->request.timeout : options.default_timeout;
-    auto queued = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - item->submitted);
-    if (queued >= limit) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_of(*item) - clock_type::now());
+    if (left.count() <= 0) {
       complete(std::move(item), 1014, 0, "timed out while queued");
       return;
     }
-    item->remaining_timeout = limit - queued;
+    item->remaining_timeout = left;
     item->max_response_bytes = options.max_response_bytes;
     item->easy = take_easy();
     if (!item->easy || !configure(*item)) {
