@@ -14,6 +14,9 @@ using db::quote_identifier;
 
 constexpr std::size_t meta_columns = 5; // seq, changed_at, deleted, hashsum, owner
 constexpr std::size_t max_idle_readers = 32;
+/// Stored upload answers only serve re-sent requests (a device crashed before
+/// it saw the answer); a month is far longer than any device waits to re-send.
+constexpr std::int64_t upload_answer_ttl_ms = 30LL * 24 * 3600 * 1000;
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -372,6 +375,10 @@ public:
     stmt.bind(1, client).bind(2, scope).bind(3, sequence_number).bind(4, answer).bind(5, now_ms());
     stmt.run();
     stmt.reset();
+    auto& expire = conn_.cached("DELETE FROM mxsync_uploads WHERE created_at < ?");
+    expire.bind(1, now_ms() - upload_answer_ttl_ms);
+    expire.run();
+    expire.reset();
   }
 
   std::int64_t enqueue_message(const std::string& client, const std::string& scope,
@@ -444,6 +451,7 @@ void sqlite_store::create_schema() {
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_uploads (client TEXT NOT NULL, scope TEXT NOT "
                "NULL, sequence_number TEXT NOT NULL, answer TEXT NOT NULL, created_at INTEGER, "
                "PRIMARY KEY (client, scope, sequence_number))");
+  writer_.exec("CREATE INDEX IF NOT EXISTS mxsync_uploads_by_age ON mxsync_uploads (created_at)");
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                "client TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)");
   writer_.exec("CREATE INDEX IF NOT EXISTS mxsync_messages_by_client ON mxsync_messages (client, "

@@ -11,6 +11,7 @@
 //                     the object's Pk_Columns
 //   mxsync_devices    (user, device_id) -> instance_id
 //   mxsync_uploads    (client, scope, SequenceNumber) -> stored upload answer
+//                     (kept 30 days)
 //   mxsync_messages   persistent-strategy acks and upload errors per client
 //   mxsync_key_map    (client, object, temporary key) -> server key
 //   mxsync_chunks     chunked download payloads
