@@ -6,6 +6,7 @@
 #include "persistence/sync_state.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -379,17 +380,35 @@ std::vector<foreign_key_ref> foreign_keys_of(const sync_config& config, const ta
   return out;
 }
 
+/// Rewrites old -> new values of a foreign key column in T, T_history and T_original.
+/// The generated schema has no index on foreign key columns, so every statement scans
+/// its table: the pairs of a whole batch go through one statement per group of
+/// `remap_group` pairs instead of one per key.
+constexpr std::size_t remap_group = 100;
+
 void rewrite_foreign_key(db::connection& db, const foreign_key_ref& ref,
-                         const column_value& old_value, const column_value& new_value) {
-  for (const auto& name : {ref.table->name, schema::history_table(ref.table->name),
-                           schema::original_table(ref.table->name)}) {
-    const auto column = quote_identifier(ref.column);
-    auto& stmt = db.cached("update " + quote_identifier(name) + " set " + column + " = ? where "
-                           + column + " = ?");
-    detail::bind_column_value(stmt, 1, new_value);
-    detail::bind_column_value(stmt, 2, old_value);
-    stmt.run();
-    stmt.reset();
+                         const std::vector<std::pair<column_value, column_value>>& pairs) {
+  const auto column = quote_identifier(ref.column);
+  for (std::size_t begin = 0; begin < pairs.size(); begin += remap_group) {
+    const auto end = std::min(pairs.size(), begin + remap_group);
+    std::string cases, olds;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto number = 2 * (i - begin) + 1;
+      cases += " when " + param(number) + " then " + param(number + 1);
+      olds += (i == begin ? "" : ", ") + param(number);
+    }
+    for (const auto& name : {ref.table->name, schema::history_table(ref.table->name),
+                             schema::original_table(ref.table->name)}) {
+      auto& stmt = db.cached("update " + quote_identifier(name) + " set " + column + " = case "
+                             + column + cases + " end where " + column + " in (" + olds + ")");
+      int next = 1;
+      for (std::size_t i = begin; i < end; ++i) {
+        detail::bind_column_value(stmt, next++, pairs[i].first);
+        detail::bind_column_value(stmt, next++, pairs[i].second);
+      }
+      stmt.run();
+      stmt.reset();
+    }
   }
 }
 
@@ -455,6 +474,7 @@ public:
       count_ack_kind(ack);
       result_.acknowledged.push_back({io->table().name, server_key});
     }
+    rewrite_foreign_keys();
   }
 
   void apply_server_rows(const std::vector<sync_row>& rows) {
@@ -578,10 +598,18 @@ private:
       const auto& new_value = server_key[i].second;
       if (old_value == new_value)
         continue;
-      for (const auto& ref : foreign_keys_of(config_, io.table(), name))
-        rewrite_foreign_key(db_, ref, old_value, new_value);
+      auto& pairs = remapped_[{&io.table(), name}];
+      pairs.emplace_back(old_value, new_value);
       result_.reconciled_keys.push_back({io.table().name, name, old_value, new_value});
     }
+  }
+
+  /// Foreign keys follow the remapped keys of the batch.
+  void rewrite_foreign_keys() {
+    for (const auto& [column, pairs] : remapped_)
+      for (const auto& ref : foreign_keys_of(config_, *column.first, column.second))
+        rewrite_foreign_key(db_, ref, pairs);
+    remapped_.clear();
   }
 
   db::connection& db_;
@@ -589,6 +617,10 @@ private:
   const scope_def& scope_;
   upload_error_policy policy_;
   std::unordered_map<std::string, std::unique_ptr<table_io>> tables_;
+  /// (table, key column) -> (device value, server value) of the keys remapped so far.
+  std::map<std::pair<const table_def*, std::string>,
+           std::vector<std::pair<column_value, column_value>>>
+    remapped_;
   batch_result result_;
 };
 

@@ -266,16 +266,16 @@ std::int64_t commit_uploaded_batch(db::connection& db, const sync_config& config
     for (const auto& table : scope_def.tables) {
       const auto main = quote_identifier(table.name);
       const auto history = quote_identifier(schema::history_table(table.name));
-      // Main rows first: they are found through the history rows being moved.
-      std::string same_key;
-      for (const auto& key : table.primary_key)
-        same_key += " and h." + quote_identifier(key) + " = " + main + "." + quote_identifier(key);
+      // Main rows first: they are found through the history rows being moved (driven
+      // from the history's sequence index and the main table's key, no table scan).
+      const auto keys = tracking::column_list(table.primary_key);
+      const auto key_tuple = table.primary_key.size() == 1 ? keys : "(" + keys + ")";
       auto& move_main = db.cached("update " + main
                                   + " set konysyncversionnumber = ?2 where "
-                                    "konysyncversionnumber = ?1 and exists (select 1 from "
-                                  + history + " h where h.konysyncversionnumber = ?1 and "
-                                              "h.konysyncreplaysequence > ?3"
-                                  + same_key + ")");
+                                    "konysyncversionnumber = ?1 and "
+                                  + key_tuple + " in (select " + keys + " from " + history
+                                  + " where konysyncreplaysequence > ?3 and "
+                                    "konysyncversionnumber = ?1)");
       move_main.bind(1, version).bind(2, version + 1).bind(3, last_sequence);
       move_main.run();
       move_main.reset();
