@@ -747,6 +747,20 @@ batch_result apply_upload_acks(db::connection& db, const sync_config& config,
   });
 }
 
+batch_result apply_upload_answer(db::connection& db, const sync_config& config,
+                                 const std::string& scope, const transport::upload_answer& answer,
+                                 upload_error_policy policy) {
+  const auto& scope_def = require_scope(config, scope);
+  return with_sql_errors("apply upload answer", [&] {
+    db::transaction tx{db};
+    batch_applier applier{db, config, scope_def, policy};
+    applier.apply_acks(answer.ack_rows);
+    applier.apply_server_rows(answer.server_rows);
+    tx.commit();
+    return std::move(applier.result());
+  });
+}
+
 std::vector<std::pair<std::string, std::int64_t>>
 remove_after_upload(db::connection& db, const sync_config& config, const std::string& scope,
                     const std::vector<std::string>& objects,

@@ -146,6 +146,13 @@ batch_result apply_upload_acks(db::connection& db, const sync_config& config,
                                const std::vector<transport::sync_row>& ack_rows,
                                upload_error_policy policy = upload_error_policy::abort_on_error);
 
+/// An OTA upload answer: its ack rows (as apply_upload_acks) and any server rows it
+/// carries (as in a download batch), in one transaction; the download blob is not
+/// touched (the upload blob is commit_uploaded_batch's).
+batch_result apply_upload_answer(db::connection& db, const sync_config& config,
+                                 const std::string& scope, const transport::upload_answer& answer,
+                                 upload_error_policy policy = upload_error_policy::abort_on_error);
+
 /// removeafterupload: `acknowledged` (collected from this session's batch results)
 /// names records whose upload the server merged. Of these, the records of `objects`
 /// (empty = every object of the scope) that are clean now (no pending change: changetype

@@ -117,6 +117,13 @@ std::string filter_value_text(const json& scope_filters) {
   return json{{"d", scope_filters}}.dump();
 }
 
+std::string filter_value_for_scope(const json& filterparams, const std::string& scope) {
+  if (!filterparams.is_object())
+    return schema::no_filter;
+  const auto entry = filterparams.find(scope);
+  return entry == filterparams.end() ? std::string{schema::no_filter} : filter_value_text(*entry);
+}
+
 scope_position read_scope_position(db::connection& db, const sync_config& config,
                                    const std::string& scope, const std::string& filter_value) {
   require_scope(config, scope);

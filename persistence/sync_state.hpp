@@ -56,6 +56,8 @@ void save_device_registration(db::connection& db, const std::string& device_id,
 /// {"d": scope_filters}, as the real client's JSON.stringify writes it (keys in the
 /// order the json value holds them).
 std::string filter_value_text(const nlohmann::json& scope_filters);
+/// The same from the session's whole filterparams ({"<scope>": [...]}, or null).
+std::string filter_value_for_scope(const nlohmann::json& filterparams, const std::string& scope);
 
 /// Where a scope stands for one filter value.
 struct scope_position {

@@ -38,6 +38,14 @@ CAF_TEST(filter value text follows the real client) {
                   R"({"d":[{"Parent":[{"Name":"id","Value1":"1,2","Value2":""}]}]})");
 }
 
+CAF_TEST(filter value of a scope comes from the session filterparams) {
+  auto filterparams = json::parse(R"({"OtaScope":[{"Parent":[{"Name":"id","Value1":"1"}]}]})");
+  CAF_CHECK_EQUAL(syncdb::filter_value_for_scope(filterparams, ota_scope),
+                  R"({"d":[{"Parent":[{"Name":"id","Value1":"1"}]}]})");
+  CAF_CHECK_EQUAL(syncdb::filter_value_for_scope(filterparams, persistent_scope), "no filter");
+  CAF_CHECK_EQUAL(syncdb::filter_value_for_scope(nullptr, ota_scope), "no filter");
+}
+
 CAF_TEST(a fresh scope starts at sequence zero with empty blobs) {
   auto position = syncdb::read_scope_position(db, config, persistent_scope);
   CAF_CHECK_EQUAL(position.id, 1);

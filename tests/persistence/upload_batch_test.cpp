@@ -205,6 +205,27 @@ CAF_TEST(the cached request round trips and commit clears it) {
   CAF_CHECK(!syncdb::get_cached_request(db, config, persistent_scope));
 }
 
+CAF_TEST(a cached request is resent unchanged after a crash) {
+  orm::create(db, config, "Line", {{"lineId", 1}}); // seq 1
+  orm::create(db, config, "Line", {{"lineId", 2}}); // seq 2
+  auto window = syncdb::next_batch(db, config, persistent_scope, 50);
+  syncdb::cached_upload_request request;
+  request.upload_request = "{\"d\":{\"SequenceNumber\":0}}";
+  request.batch_counts = window.totals;
+  request.upload_limit = window.last_sequence;
+  syncdb::put_cached_request(db, config, persistent_scope, request);
+  // ...the process dies before the answer; the app writes again after the restart.
+  orm::create(db, config, "Line", {{"lineId", 3}}); // seq 3
+  auto cached = syncdb::get_cached_request(db, config, persistent_scope);
+  CAF_REQUIRE(cached);
+  CAF_CHECK_EQUAL(cached->upload_request, request.upload_request);
+  CAF_CHECK_EQUAL(cached->upload_limit, 2);
+  syncdb::commit_uploaded_batch(db, config, persistent_scope, cached->upload_limit, "b");
+  auto next = syncdb::next_batch(db, config, persistent_scope, 50);
+  CAF_CHECK_EQUAL(shape(next), "Line:3");
+  CAF_CHECK_EQUAL(next.upload_sequence, 1);
+}
+
 CAF_TEST(commit is one transaction with the caller) {
   orm::create(db, config, "Line", {{"lineId", 1}});
   const auto before = snapshot();
