@@ -55,8 +55,10 @@ bool append_header(slist_ptr& list, const std::string& line) {
   return true;
 }
 
-int network_code_for(CURLcode code, long os_errno) {
-  switch (code) {
+} // namespace
+
+int network_code_for_curl_result(int curl_code, long os_errno) {
+  switch (static_cast<CURLcode>(curl_code)) {
     case CURLE_OK:
       return 0;
     case CURLE_OPERATION_TIMEDOUT:
@@ -103,6 +105,8 @@ int network_code_for(CURLcode code, long os_errno) {
       return 1000;
   }
 }
+
+namespace {
 
 /// One request from submit() to its completion.
 struct transfer {
@@ -434,7 +438,7 @@ struct http_client::engine {
     curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
     std::string type = content_type ? content_type : "";
 
-    int network_code = network_code_for(code, os_errno);
+    int network_code = network_code_for_curl_result(code, os_errno);
     std::string message;
     if (item->response_too_large) {
       network_code = 1012;

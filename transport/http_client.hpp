@@ -81,6 +81,10 @@ struct http_client_options {
   fault_hook fault;
 };
 
+/// The network code for a libcurl result (a CURLcode) and the OS errno libcurl saw;
+/// 0 for CURLE_OK. The HTTP status is judged separately (non-200 -> 1012).
+int network_code_for_curl_result(int curl_code, long os_errno);
+
 /// RAII: the destructor shuts down (see shutdown()).
 class http_client {
 public:

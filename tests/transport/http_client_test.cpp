@@ -6,8 +6,11 @@
 #include "loopback_server.hpp"
 #include "transport/http_client.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -458,4 +461,36 @@ CAF_TEST(queued requests wait for a free slot and can time out or be cancelled t
   CAF_CHECK_LESS(timed_out_after_us.load(), 300000);
   CAF_CHECK_EQUAL(cancelled_code.load(), 1022);
   CAF_CHECK_EQUAL(server->connections_seen(), 1u);
+}
+
+CAF_TEST(libcurl results map to the documented network codes) {
+  struct entry {
+    CURLcode curl;
+    long os_errno;
+    int code;
+  };
+  const entry table[] = {
+    {CURLE_OK, 0, 0},
+    {CURLE_COULDNT_RESOLVE_HOST, 0, 1015},
+    {CURLE_COULDNT_RESOLVE_PROXY, 0, 1015},
+    {CURLE_COULDNT_CONNECT, ECONNREFUSED, 1016},
+    {CURLE_COULDNT_CONNECT, ENETUNREACH, 1011},
+    {CURLE_COULDNT_CONNECT, ENETDOWN, 1011},
+    {CURLE_INTERFACE_FAILED, 0, 1011},
+    {CURLE_OPERATION_TIMEDOUT, 0, 1014},
+    {CURLE_PEER_FAILED_VERIFICATION, 0, 1200},
+    {CURLE_SSL_CONNECT_ERROR, 0, 1200},
+    {CURLE_SSL_CACERT_BADFILE, 0, 1200},
+    {CURLE_GOT_NOTHING, 0, 1012},
+    {CURLE_RECV_ERROR, ECONNRESET, 1012},
+    {CURLE_SEND_ERROR, EPIPE, 1012},
+    {CURLE_PARTIAL_FILE, 0, 1012},
+    {CURLE_ABORTED_BY_CALLBACK, 0, 1022},
+    {CURLE_UNSUPPORTED_PROTOCOL, 0, 1000},
+    {CURLE_URL_MALFORMAT, 0, 1000},
+  };
+  for (const auto& e : table) {
+    CAF_MESSAGE(curl_easy_strerror(e.curl));
+    CAF_CHECK_EQUAL(network_code_for_curl_result(e.curl, e.os_errno), e.code);
+  }
 }
