@@ -62,17 +62,17 @@ int network_code_for_curl_result(int curl_code, long os_errno) {
     case CURLE_OK:
       return 0;
     case CURLE_OPERATION_TIMEDOUT:
-      return 1014;
+      return codes::timeout;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      return 1015;
+      return codes::cannot_find_host;
     case CURLE_COULDNT_CONNECT:
       // A missing route means no network at all rather than a server that is down.
       if (os_errno == ENETUNREACH || os_errno == ENETDOWN)
-        return 1011;
-      return 1016;
+        return codes::no_connectivity;
+      return codes::cannot_connect;
     case CURLE_INTERFACE_FAILED:
-      return 1011;
+      return codes::no_connectivity;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -88,7 +88,7 @@ int network_code_for_curl_result(int curl_code, long os_errno) {
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_CLIENTCERT:
     case CURLE_USE_SSL_FAILED:
-      return 1200;
+      return codes::ssl_error;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
@@ -98,11 +98,11 @@ int network_code_for_curl_result(int curl_code, long os_errno) {
     case CURLE_HTTP2_STREAM:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_HTTP_RETURNED_ERROR:
-      return 1012;
+      return codes::request_failed;
     case CURLE_ABORTED_BY_CALLBACK:
-      return 1022;
+      return codes::cancelled;
     default:
-      return 1000;
+      return codes::unknown_connect_error;
   }
 }
 
@@ -168,7 +168,7 @@ struct http_client::engine {
     if (item) { // refused: the client is shut down
       http_response response;
       response.id = id;
-      response.network_code = 1022;
+      response.network_code = codes::cancelled;
       response.error_message = "the HTTP client is shut down";
       invoke(item->done, std::move(response));
       return id;
@@ -367,7 +367,7 @@ struct http_client::engine {
       if (deadline <= now) {
         auto item = std::move(*it);
         it = waiting.erase(it);
-        complete(std::move(item), 1014, 0, "timed out while queued");
+        complete(std::move(item), codes::timeout, 0, "timed out while queued");
         continue;
       }
       if (!earliest || deadline < *earliest)
@@ -391,18 +391,18 @@ struct http_client::engine {
     // networktimeout counts from submit(): time spent queued is taken off.
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_of(*item) - clock_type::now());
     if (left.count() <= 0) {
-      complete(std::move(item), 1014, 0, "timed out while queued");
+      complete(std::move(item), codes::timeout, 0, "timed out while queued");
       return;
     }
     item->remaining_timeout = left;
     item->max_response_bytes = options.max_response_bytes;
     item->easy = take_easy();
     if (!item->easy || !configure(*item)) {
-      complete(std::move(item), 1000, 0, "could not set up the transfer");
+      complete(std::move(item), codes::unknown_connect_error, 0, "could not set up the transfer");
       return;
     }
     if (curl_multi_add_handle(multi.get(), item->easy.get()) != CURLM_OK) {
-      complete(std::move(item), 1000, 0, "curl_multi_add_handle failed");
+      complete(std::move(item), codes::unknown_connect_error, 0, "curl_multi_add_handle failed");
       return;
     }
     auto id = item->id;
@@ -441,13 +441,13 @@ struct http_client::engine {
     int network_code = network_code_for_curl_result(code, os_errno);
     std::string message;
     if (item->response_too_large) {
-      network_code = 1012;
+      network_code = codes::request_failed;
       message = "the answer exceeds max_response_bytes";
     } else if (code != CURLE_OK)
       message = item->error_buffer[0] ? item->error_buffer.data() : curl_easy_strerror(code);
     else if (status != 200) {
       // Only 200 is processed; anything else is "request failed" (1.1).
-      network_code = 1012;
+      network_code = codes::request_failed;
       message = "HTTP status " + std::to_string(status);
     }
     complete(std::move(item), network_code, status, std::move(message), std::move(type));
@@ -495,7 +495,7 @@ struct http_client::engine {
   }
 
   void complete_cancelled(std::unique_ptr<transfer> item, std::string why) {
-    complete(std::move(item), 1022, 0, std::move(why));
+    complete(std::move(item), codes::cancelled, 0, std::move(why));
   }
 
   void complete(std::unique_ptr<transfer> item, int network_code, long status, std::string message,

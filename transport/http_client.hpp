@@ -23,6 +23,23 @@
 
 namespace mxsync::transport {
 
+/// Documented codes used by the transport (protocol.md 4).
+namespace codes {
+inline constexpr int unknown_connect_error = 1000;
+inline constexpr int no_connectivity = 1011;
+inline constexpr int request_failed = 1012;
+inline constexpr int invalid_json = 1013;
+inline constexpr int timeout = 1014;
+inline constexpr int cannot_find_host = 1015;
+inline constexpr int cannot_connect = 1016;
+inline constexpr int cancelled = 1022;
+inline constexpr int ssl_error = 1200;
+inline constexpr int upload_failed = 7020;
+inline constexpr int download_failed = 7021;
+inline constexpr int chunking = 7024;
+inline constexpr int unknown_server_error = 8888;
+} // namespace codes
+
 using request_id = std::uint64_t;
 
 /// A POST with a body and headers.

@@ -36,22 +36,7 @@ column_value column_value_from_json(const nlohmann::json& value);
 /// The value of `name` in `columns`, or nullptr.
 const column_value* find_column(const column_list& columns, std::string_view name);
 
-/// Documented codes used by the transport (protocol.md 4).
-namespace codes {
-inline constexpr int unknown_connect_error = 1000;
-inline constexpr int no_connectivity = 1011;
-inline constexpr int request_failed = 1012;
-inline constexpr int invalid_json = 1013;
-inline constexpr int timeout = 1014;
-inline constexpr int cannot_find_host = 1015;
-inline constexpr int cannot_connect = 1016;
-inline constexpr int cancelled = 1022;
-inline constexpr int ssl_error = 1200;
-inline constexpr int upload_failed = 7020;
-inline constexpr int download_failed = 7021;
-inline constexpr int chunking = 7024;
-inline constexpr int unknown_server_error = 8888;
-} // namespace codes
+// The documented codes (transport::codes) are declared in http_client.hpp.
 
 /// The documented message of a network/platform or client error code ("" if unknown).
 std::string_view error_message_for(int code);
