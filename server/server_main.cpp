@@ -5,7 +5,8 @@
 //   mxsync-server generate --config .. [--rows-per-table N] [--table T] [--seed S] [--out FILE | --db ..]
 //
 // The first line on stdout is the address it listens on ("listening on http://127.0.0.1:43567").
-// SIGTERM and SIGINT stop it cleanly (exit code 0).
+// SIGTERM and SIGINT stop it cleanly (exit code 0). Exit code 2: bad command line,
+// settings or sync configuration; 1: a failure while running (port taken, store).
 
 #include "server/admin.hpp"
 #include "server/auth.hpp"
@@ -299,6 +300,12 @@ int main(int argc, char** argv) {
     if (*e.what()) std::cerr << "mxsync-server: " << e.what() << "\n\n";
     std::cerr << usage_text;
     return *e.what() ? 2 : 0;
+  } catch (const settings_error& e) {
+    std::cerr << "mxsync-server: " << e.what() << " (see: mxsync-server help)" << std::endl;
+    return 2;
+  } catch (const config_error& e) {
+    std::cerr << "mxsync-server: invalid sync configuration: " << e.what() << std::endl;
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "mxsync-server: " << e.what() << std::endl;
     return 1;
