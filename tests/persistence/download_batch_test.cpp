@@ -7,6 +7,8 @@
 #include "persistence/upload_batch.hpp"
 #include "sync_test_fixture.hpp"
 
+#include <fstream>
+
 using namespace sync_test;
 namespace syncdb = mxsync::syncdb;
 namespace orm = mxsync::orm;
@@ -443,6 +445,150 @@ CAF_TEST(remove after upload deletes acknowledged clean rows only) {
 CAF_TEST(unknown scopes are reported) {
   CAF_CHECK_EQUAL(error_of([&] { apply("Nope", {}); }), 7030);
   CAF_CHECK_EQUAL(error_of([&] { syncdb::apply_upload_acks(db, config, "Nope", {}); }), 7030);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- the real client's recorded sessions (protocol.md 8) replayed through the bookkeeping
+
+namespace {
+
+std::vector<json> recording(const std::string& name) {
+  std::ifstream in{std::string{MXSYNC_FIXTURES_DIR} + "/real-client-requests/" + name + ".jsonl"};
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      out.push_back(json::parse(line));
+  return out;
+}
+
+struct replay_fixture {
+  mxsync::sync_config config =
+    mxsync::sync_config::load_file(std::string{MXSYNC_FIXTURES_DIR} + "/workorder-sync-config.json");
+  mxsync::db::connection db{":memory:"};
+  std::string scope = "FSPersistentScope";
+
+  replay_fixture() { mxsync::schema::initialize(db, config); }
+
+  /// The local changes a recorded upload carries, made through the ORM.
+  void make_local_changes(const json& upload_request) {
+    for (const auto& row : upload_request["d"]["results"]) {
+      const auto type = row["metadata"]["type"].get<std::string>();
+      const auto change = row["metadata"]["changetype"].get<std::string>();
+      json values = json::object();
+      for (const auto& [name, value] : row.items())
+        if (name != "metadata" && !name.starts_with("konysync") && value != "null"
+            && value != "NULL")
+          values[name] = value;
+      const auto* table = config.find_table(type).second;
+      json key = json::object();
+      for (const auto& pk : table->primary_key)
+        key[pk] = values[pk];
+      if (change == "insert") {
+        orm::create(db, config, type, values);
+      } else if (change == "update") {
+        for (const auto& pk : table->primary_key)
+          values.erase(pk);
+        orm::update_by_pk(db, config, type, key, values);
+      } else {
+        orm::delete_by_pk(db, config, type, key);
+      }
+    }
+  }
+
+  /// The UploadRequest the bookkeeping gives for the next window, as JSON.
+  json upload_request(const std::string& client_id, const std::string& null_spelling,
+                      syncdb::upload_window& window) {
+    window = syncdb::next_batch(db, config, scope, 50);
+    mxsync::transport::upload_request request;
+    request.scope.scope_name = scope;
+    request.scope.client_id = client_id;
+    request.scope_database_name = config.find_scope(scope)->database_name;
+    request.server_blob = syncdb::read_scope_position(db, config, scope).upload_blob;
+    request.sequence_number = window.upload_sequence;
+    request.more_changes_available = window.more_pending;
+    request.rows = window.rows;
+    request.null_spelling = null_spelling;
+    return json::parse(mxsync::transport::upload_request_json(request));
+  }
+
+  std::int64_t count(const std::string& sql) { return db.query_int(sql).value_or(-999); }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(recorded_session_tests, replay_fixture)
+
+CAF_TEST(the recorded persistent acknowledgement sessions replay) {
+  auto records = recording("sc13-ack");
+  CAF_REQUIRE_EQUAL(records.size(), 5u);
+  // Session 1: three work orders and a part created, uploaded, acknowledged in the
+  // download that follows (with two server rows).
+  const auto& first_upload = records[1]["decoded"]["UploadRequest"];
+  make_local_changes(first_upload);
+  syncdb::upload_window window;
+  auto built = upload_request(first_upload["d"]["clientid"].get<std::string>(), "null", window);
+  CAF_CHECK_EQUAL(built, first_upload);
+  auto upload_answer = mxsync::transport::parse_upload_answer(records[1]["response"].dump());
+  CAF_REQUIRE(upload_answer);
+  syncdb::commit_uploaded_batch(db, config, scope, window.last_sequence,
+                                upload_answer->server_blob);
+  CAF_CHECK(!syncdb::is_scope_initialized(db, scope)); // InitialSync "true" was sent
+  auto download = mxsync::transport::download_answer_from_json(records[2]["response"]);
+  CAF_REQUIRE(download);
+  auto result = syncdb::apply_download_answer(db, config, scope, "no filter", download.value());
+  CAF_CHECK_EQUAL(result.ack_total, 4);
+  CAF_CHECK_EQUAL(result.rows_inserted, 2);
+  CAF_CHECK(result.failed_rows.empty());
+  CAF_CHECK(syncdb::is_scope_initialized(db, scope)); // "{}" in the next session
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder where konysyncchangetype = -1"), 3);
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder where konysyncchangetype is null"), 2);
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder_history"), 0);
+  CAF_CHECK_EQUAL(count("select count(*) from Part_history"), 0);
+  CAF_CHECK_EQUAL(syncdb::read_scope_position(db, config, scope).download_blob, "dl-1");
+  // Session 2: an update and a delete, sent with the hashsums the acks stored.
+  const auto& second_upload = records[3]["decoded"]["UploadRequest"];
+  make_local_changes(second_upload);
+  built = upload_request(second_upload["d"]["clientid"].get<std::string>(), "NULL", window);
+  CAF_CHECK_EQUAL(built, second_upload);
+  upload_answer = mxsync::transport::parse_upload_answer(records[3]["response"].dump());
+  CAF_REQUIRE(upload_answer);
+  syncdb::commit_uploaded_batch(db, config, scope, window.last_sequence,
+                                upload_answer->server_blob);
+  download = mxsync::transport::download_answer_from_json(records[4]["response"]);
+  CAF_REQUIRE(download);
+  result = syncdb::apply_download_answer(db, config, scope, "no filter", download.value());
+  CAF_CHECK_EQUAL(result.ack_total, 2);
+  CAF_CHECK_EQUAL(result.ack_updated, 1);
+  CAF_CHECK_EQUAL(result.ack_deleted, 1);
+  auto pending = mxsync::pending::get_pending_upload(db, config);
+  auto unacknowledged = mxsync::pending::get_pending_acknowledgement(db, config);
+  CAF_CHECK_EQUAL(pending["totalCount"], json(0));
+  CAF_CHECK_EQUAL(unacknowledged["totalCount"], json(0));
+  CAF_CHECK_EQUAL(count("select count(*) from Part"), 0);
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder where orderId = 'CLI-2' and "
+                        "status = 'Closed' and konysyncchangetype = -1"),
+                  1);
+}
+
+CAF_TEST(the recorded download batches move the blob and the initialized flag) {
+  auto records = recording("sc13-download-batches");
+  std::size_t downloads = 0;
+  for (const auto& record : records) {
+    if (record["path"] != "/syncservice/resources/download")
+      continue;
+    ++downloads;
+    // What the client sent follows from the bookkeeping before the batch.
+    const auto position = syncdb::read_scope_position(db, config, scope);
+    CAF_CHECK_EQUAL(position.download_blob, record["params"]["tickcount"].get<std::string>());
+    const bool initial = record["decoded"]["clientcontext"].contains("InitialSync");
+    CAF_CHECK_EQUAL(syncdb::is_scope_initialized(db, scope), !initial);
+    auto answer = mxsync::transport::download_answer_from_json(record["response"]);
+    CAF_REQUIRE(answer);
+    syncdb::apply_download_answer(db, config, scope, "no filter", answer.value());
+  }
+  CAF_CHECK_EQUAL(downloads, 3u);
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder"), 6);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
