@@ -257,7 +257,8 @@ CAF_TEST(client filters: equality - list - LIKE - range - and unknown names) {
   f.service.upsert_row("Purchase", {{"purchaseId", "p1"}, {"customerId", 1}});
   auto ids = [&](json filters) {
     std::set<int> out;
-    for (const auto& row : download_all(f.service, {.filters = filters}).rows)
+    auto run = download_all(f.service, {.filters = filters});
+    for (const auto& row : run.rows)
       if (row["__metadata"]["type"] == "Customer")
         out.insert(row["id"].get<int>());
     return out;

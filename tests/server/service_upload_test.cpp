@@ -294,7 +294,8 @@ CAF_TEST(persistent uploads queue acks for the next downloads) {
   // Other clients never see this client's acks.
   auto other = persistent_download;
   other.client = "device-2";
-  for (const auto& row : f.service.handle(download_request(other))["results"])
+  auto other_answer = f.service.handle(download_request(other));
+  for (const auto& row : other_answer["results"])
     CAF_CHECK(!row.contains("konysyncMergedWithEIS"));
 }
 

@@ -186,6 +186,8 @@ CAF_TEST(cursors encode and decode) {
   CAF_CHECK(!download_cursor::decode("d1.t.1.2.3").has_value());
   CAF_CHECK(!download_cursor::decode("dl-1").has_value());
   pk_cursor p{"tag1", 2, 7};
-  CAF_CHECK_EQUAL(pk_cursor::decode(p.encode())->table_index, 2);
+  auto pk_back = pk_cursor::decode(p.encode());
+  CAF_REQUIRE(pk_back.has_value());
+  CAF_CHECK_EQUAL(pk_back->table_index, 2);
   CAF_CHECK(!pk_cursor::decode(c.encode()).has_value());
 }
