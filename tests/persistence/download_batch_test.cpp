@@ -571,6 +571,36 @@ CAF_TEST(the recorded persistent acknowledgement sessions replay) {
                   1);
 }
 
+CAF_TEST(the recorded OTA session is acknowledged by its upload answer) {
+  auto records = recording("sc13-ota-ack");
+  CAF_REQUIRE_EQUAL(records.size(), 3u);
+  const auto& upload = records[1]["decoded"]["UploadRequest"];
+  make_local_changes(upload);
+  syncdb::upload_window window;
+  auto built = upload_request(upload["d"]["clientid"].get<std::string>(), "null", window);
+  CAF_CHECK_EQUAL(built, upload);
+  auto answer = mxsync::transport::parse_upload_answer(records[1]["response"].dump());
+  CAF_REQUIRE(answer);
+  {
+    // Commit and acks together, as the uploader does for OTA answers.
+    mxsync::db::transaction tx{db};
+    syncdb::commit_uploaded_batch(db, config, scope, window.last_sequence,
+                                  answer.value().server_blob);
+    auto acks = syncdb::apply_upload_answer(db, config, scope, answer.value());
+    CAF_CHECK_EQUAL(acks.ack_total, 3);
+    tx.commit();
+  }
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder where konysyncchangetype = -1 and "
+                        "konysynchashsum like 'acked-%'"),
+                  3);
+  CAF_CHECK_EQUAL(count("select count(*) from WorkOrder_history"), 0);
+  auto download = mxsync::transport::download_answer_from_json(records[2]["response"]);
+  CAF_REQUIRE(download);
+  auto result = syncdb::apply_download_answer(db, config, scope, "no filter", download.value());
+  CAF_CHECK_EQUAL(result.rows_inserted, 2);
+  CAF_CHECK_EQUAL(syncdb::read_scope_position(db, config, scope).upload_blob, "up-0-3");
+}
+
 CAF_TEST(the recorded download batches move the blob and the initialized flag) {
   auto records = recording("sc13-download-batches");
   std::size_t downloads = 0;
