@@ -47,6 +47,8 @@ std::string param(std::size_t number) { return "?" + std::to_string(number); }
 constexpr const char* clean_condition =
   "(konysyncchangetype is null or konysyncchangetype = -1)";
 
+enum class upsert_outcome { inserted, updated, not_applied };
+
 /// The statements of one server-row shape (which columns a row brings) of a table.
 struct row_shape {
   db::statement* insert = nullptr; ///< insert or ignore, unless the key has history
@@ -101,8 +103,8 @@ public:
 
   // -- server rows ---------------------------------------------------------------------
 
-  /// Upsert; returns +1 inserted, 0 updated, -1 not applied.
-  int upsert(const std::vector<const column_value*>& values,
+  /// Insert when absent; update when clean and without history; else not applied.
+  upsert_outcome upsert(const std::vector<const column_value*>& values,
              const std::optional<std::string>& hashsum) {
     std::string signature(values.size(), '0');
     for (std::size_t i = 0; i < values.size(); ++i)
@@ -116,11 +118,11 @@ public:
     shape.insert->run();
     shape.insert->reset();
     if (db_.changes() > 0)
-      return 1;
+      return upsert_outcome::inserted;
     bind_present(*shape.update, values, hashsum);
     shape.update->run();
     shape.update->reset();
-    return db_.changes() > 0 ? 0 : -1;
+    return db_.changes() > 0 ? upsert_outcome::updated : upsert_outcome::not_applied;
   }
 
   /// Deletes a clean row without history; true when a row was deleted.
@@ -507,15 +509,15 @@ public:
       }
       // "update", and "" (reconciliation) or "insert" from lenient servers: upsert.
       switch (io->upsert(values, row.hashsum)) {
-        case 1:
+        case upsert_outcome::inserted:
           ++counts.inserted;
           ++result_.rows_inserted;
           break;
-        case 0:
+        case upsert_outcome::updated:
           ++counts.updated;
           ++result_.rows_updated;
           break;
-        default: {
+        case upsert_outcome::not_applied: {
           const auto key = io->key_of(values);
           if (io->known_locally(key)) {
             ++counts.skipped;
