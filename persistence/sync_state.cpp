@@ -113,8 +113,9 @@ void save_device_registration(db::connection& db, const std::string& device_id,
 std::string filter_value_text(const json& scope_filters) {
   if (scope_filters.is_null())
     return schema::no_filter;
-  // dump() without indent is compact like JSON.stringify; ensure_ascii off keeps UTF-8.
-  return json{{"d", scope_filters}}.dump();
+  // dump() without indent is compact like JSON.stringify; ensure_ascii off keeps UTF-8
+  // (invalid UTF-8 is replaced rather than thrown: the text is only a row's identity).
+  return json{{"d", scope_filters}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string filter_value_for_scope(const json& filterparams, const std::string& scope) {
