@@ -604,6 +604,16 @@ void sqlite_store::write(const std::function<void(store_writer&)>& work) {
   txn.commit();
 }
 
+void sqlite_store::index_column(const table_def& table, const std::string& column) {
+  const auto* def = table.find_column(column);
+  if (!def)
+    throw std::invalid_argument("no column '" + column + "' in object '" + table.name + "'");
+  std::lock_guard lock{write_mutex_};
+  writer_.exec("CREATE INDEX IF NOT EXISTS " +
+               quote_identifier("mxdata_" + table.name + "_by_" + def->name + "_seq") + " ON " +
+               sql_for(table).name + " (" + quote_identifier(def->name) + ", mxsync_seq)");
+}
+
 void sqlite_store::save_payload(const std::string& payload_id, const std::string& client,
                                 const std::vector<std::string>& chunks, std::int64_t ttl_seconds) {
   std::lock_guard lock{write_mutex_};

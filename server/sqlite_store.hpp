@@ -45,6 +45,7 @@ public:
   std::string tag() const override { return tag_; }
   std::unique_ptr<store_reader> read() override;
   void write(const std::function<void(store_writer&)>& work) override;
+  void index_column(const table_def& table, const std::string& column) override;
   void save_payload(const std::string& payload_id, const std::string& client,
                     const std::vector<std::string>& chunks, std::int64_t ttl_seconds) override;
   void delete_payload(const std::string& payload_id) override;

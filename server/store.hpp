@@ -166,6 +166,10 @@ public:
   /// back and rethrows if it throws.
   virtual void write(const std::function<void(store_writer&)>& work) = 0;
 
+  /// Makes filtering on `column` in change order fast (the server's owner
+  /// filter: "this user's rows after sequence n"). Idempotent.
+  virtual void index_column(const table_def& table, const std::string& column) = 0;
+
   /// Keeps the chunks of a chunked download answer; expired payloads
   /// (older than ttl_seconds) are dropped at the same time.
   virtual void save_payload(const std::string& payload_id, const std::string& client,

@@ -108,6 +108,20 @@ sync_service::sync_service(const sync_config& config, std::shared_ptr<store> dat
     model_(detail::build_model(config)) {
   if (!store_)
     throw std::invalid_argument("sync_service needs a store");
+  // Every download of an owner-filtered table asks for "this user's rows in
+  // change order": give the store the index for it.
+  for (const auto& [scope_name, scope] : settings_.scopes) {
+    const auto* scope_def = config_.find_scope(scope_name);
+    if (!scope_def)
+      throw std::invalid_argument("settings name an unknown scope: " + scope_name);
+    for (const auto& [table_name, column] : scope.owner_column) {
+      const auto* table = scope_def->find_table(table_name);
+      if (!table || !table->find_column(column))
+        throw std::invalid_argument("owner column " + table_name + "." + column +
+                                    " is not in scope " + scope_name);
+      store_->index_column(*table, column);
+    }
+  }
 }
 
 sync_service::~sync_service() = default;

@@ -105,3 +105,23 @@ CAF_TEST(the store keeps data - tag and sequence across reopening) {
   sqlite_store other{config, dir.file("other.db")};
   CAF_CHECK_NOT_EQUAL(other.tag(), tag);
 }
+
+CAF_TEST(settings that name unknown scopes or owner columns are refused) {
+  auto refused = [](service_settings settings) {
+    try {
+      service_fixture f{settings};
+    } catch (const std::invalid_argument&) {
+      return true;
+    }
+    return false;
+  };
+  service_settings unknown_scope;
+  unknown_scope.scopes["Nope"] = {};
+  CAF_CHECK(refused(unknown_scope));
+  service_settings unknown_column;
+  unknown_column.scopes["OtaScope"].owner_column["Customer"] = "nope";
+  CAF_CHECK(refused(unknown_column));
+  service_settings good;
+  good.scopes["OtaScope"].owner_column["Customer"] = "owner";
+  CAF_CHECK(!refused(good));
+}
