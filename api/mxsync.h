@@ -26,7 +26,8 @@
  *   on_error called at once, on the calling thread (there is no queue to use).
  * - Do not call a blocking form, mxsync_flush or mxsync_client_destroy from inside a
  *   callback: they wait for the callback thread, which is busy running that callback.
- * - No C++ exception ever leaves this API.
+ * - No C++ exception ever leaves this API. In return, callbacks must return normally
+ *   (no exception, no longjmp out of them).
  */
 #ifndef MXSYNC_H
 #define MXSYNC_H
