@@ -69,7 +69,14 @@ std::optional<download_cursor> download_cursor::decode(std::string_view text) {
 }
 
 std::string pk_cursor::encode() const {
-  return "p1." + store_tag + "." + std::to_string(table_index) + "." + std::to_string(last_sequence);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string key;
+  if (!last_key.is_null())
+    for (unsigned char c : last_key.dump()) {
+      key.push_back(digits[c >> 4]);
+      key.push_back(digits[c & 15]);
+    }
+  return "p1." + store_tag + "." + std::to_string(table_index) + "." + key;
 }
 
 std::optional<pk_cursor> pk_cursor::decode(std::string_view text) {
@@ -79,10 +86,29 @@ std::optional<pk_cursor> pk_cursor::decode(std::string_view text) {
   if (parts.size() != 4 || parts[0] != "p1" || !valid_tag(parts[1]))
     return std::nullopt;
   auto index = non_negative(parts[2]);
-  auto last = non_negative(parts[3]);
-  if (!index || !last)
+  if (!index || parts[3].size() % 2 != 0)
     return std::nullopt;
-  return pk_cursor{std::string{parts[1]}, *index, *last};
+  pk_cursor out{std::string{parts[1]}, *index, nullptr};
+  if (parts[3].empty())
+    return out;
+  std::string key;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < parts[3].size(); i += 2) {
+    int high = nibble(parts[3][i]), low = nibble(parts[3][i + 1]);
+    if (high < 0 || low < 0)
+      return std::nullopt;
+    key.push_back(static_cast<char>(high * 16 + low));
+  }
+  out.last_key = nlohmann::json::parse(key, nullptr, false);
+  if (!out.last_key.is_array())
+    return std::nullopt;
+  return out;
 }
 
 std::string upload_blob(const std::string& store_tag, std::int64_t sequence) {

@@ -3,7 +3,7 @@
 // change sequence. Text form, dot-separated:
 //
 //   download:  "d1.<store tag>.<last>.<horizon>.<remaining>.<acked>"
-//   getAllPKs: "p1.<store tag>.<table index>.<last>"
+//   getAllPKs: "p1.<store tag>.<table index>.<hex of the last key's JSON array>"
 //   upload:    "u1.<store tag>.<sequence>"  (only echoed by clients, never read)
 //
 // <last> is the change sequence of the last row delivered: the next batch starts
@@ -17,6 +17,8 @@
 // batch, so seeing it confirms those messages. "" and the client's own "0,0"
 // mean "from the start"; a blob with another store tag (store recreated)
 // restarts from the beginning as well.
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -37,10 +39,11 @@ struct download_cursor {
   static std::optional<download_cursor> decode(std::string_view text);
 };
 
+/// getAllPKs pages in primary-key order: the position is the last key sent.
 struct pk_cursor {
   std::string store_tag;
   std::int64_t table_index = 0;
-  std::int64_t last_sequence = 0;
+  nlohmann::json last_key; ///< array of key values; null = the table's first row
 
   std::string encode() const;
   static std::optional<pk_cursor> decode(std::string_view text);

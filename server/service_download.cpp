@@ -295,7 +295,7 @@ json all_primary_keys(const service_context& ctx, const sync_request& request, c
   if (!cursor)
     fail("Invalid tickcount : " + param(request, "tickcount").value_or("") + ".");
   if (cursor->store_tag != tag)
-    *cursor = pk_cursor{tag, 0, 0};
+    *cursor = pk_cursor{tag, 0, nullptr};
 
   auto reader = ctx.data.read();
   auto results = json::array();
@@ -304,18 +304,22 @@ json all_primary_keys(const service_context& ctx, const sync_request& request, c
     auto index = static_cast<std::int64_t>(want.index);
     if (index < cursor->table_index)
       continue;
-    auto after = index == cursor->table_index ? cursor->last_sequence : 0;
-    auto stream = reader->changes_after({all[want.index]}, after, false);
-    while (auto change = stream->next()) {
-      if (static_cast<std::int64_t>(results.size()) >= batch) {
-        more = true;
-        break;
-      }
-      results.push_back(field_row(*change->table, change->row, want.fields));
-      *cursor = pk_cursor{tag, index, change->row.sequence};
+    const auto& table = scope.tables[want.index];
+    auto after = index == cursor->table_index ? cursor->last_key : json(nullptr);
+    auto room = static_cast<std::size_t>(batch) - results.size();
+    // One row more than there is room for tells whether more will follow.
+    auto rows = reader->rows_after_key(all[want.index], after, room + 1);
+    for (std::size_t i = 0; i < rows.size() && i < room; ++i) {
+      results.push_back(field_row(table, rows[i], want.fields));
+      auto key = json::array();
+      for (const auto& column : table.primary_key)
+        key.push_back(rows[i].values.at(column));
+      *cursor = pk_cursor{tag, index, std::move(key)};
     }
-    if (more)
+    if (rows.size() > room) {
+      more = true;
       break;
+    }
   }
   return {{"error", "false"},
           {"results", results},

@@ -240,6 +240,35 @@ public:
     return find_in(*conn_, owner_.sql_for(table), table, key);
   }
 
+  std::vector<stored_row> rows_after_key(const table_selection& selection, const json& after_key,
+                                         std::size_t limit) override {
+    const auto& table = *selection.table;
+    const auto& sql = owner_.sql_for(table);
+    std::string key_list, marks;
+    for (const auto& column : table.primary_key) {
+      key_list += (key_list.empty() ? "" : ", ") + quote_identifier(column);
+      marks += marks.empty() ? "?" : ", ?";
+    }
+    std::vector<json> binds;
+    std::string text = "SELECT " + sql.select_list + " FROM " + sql.name + " WHERE mxsync_deleted = 0";
+    if (after_key.is_array()) {
+      if (after_key.size() != table.primary_key.size())
+        throw std::invalid_argument("a key of " + table.name + " has the wrong number of values");
+      text += " AND (" + key_list + ") > (" + marks + ")";
+      binds.insert(binds.end(), after_key.begin(), after_key.end());
+    }
+    text += filter_sql(selection.filters, binds);
+    text += " ORDER BY " + key_list + " LIMIT ?";
+    binds.push_back(static_cast<std::int64_t>(limit));
+    auto& stmt = conn_->cached(text);
+    stmt.bind_all(binds);
+    std::vector<stored_row> out;
+    while (stmt.step())
+      out.push_back(read_row(stmt, table));
+    stmt.reset();
+    return out;
+  }
+
   std::int64_t count_rows(const table_def& table, bool include_deleted) override {
     const auto& sql = owner_.sql_for(table);
     auto& stmt = conn_->cached("SELECT COUNT(*) FROM " + sql.name +

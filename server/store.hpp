@@ -90,6 +90,12 @@ public:
   virtual std::int64_t count_changes(const std::vector<table_selection>& tables,
                                      std::int64_t after_sequence, std::int64_t up_to_sequence,
                                      bool include_deleted) = 0;
+  /// Live rows of one table in primary-key order, after `after_key` (an array
+  /// of the key values in Pk_Columns order; null = from the first), at most
+  /// `limit` (reconciliation's getAllPKs: a row can neither repeat nor be
+  /// skipped while others change).
+  virtual std::vector<stored_row> rows_after_key(const table_selection& table,
+                                                 const nlohmann::json& after_key, std::size_t limit) = 0;
   /// The row (or tombstone) with that primary key; `key` maps every key column.
   virtual std::optional<stored_row> find(const table_def& table, const nlohmann::json& key) = 0;
   /// Number of rows of a table (tombstones only when `include_deleted`).

@@ -429,3 +429,27 @@ CAF_TEST(the recorded reconciliation of the real client gets the recorded rows) 
       CAF_CHECK(value.is_null());
   CAF_CHECK(!bulk["results"][0].contains("konysynchashsum"));
 }
+
+CAF_TEST(getAllPKs neither repeats nor skips rows that change between pages) {
+  service_fixture f;
+  load_customers(f, 1, 6);
+  json context = json::parse(R"({"d":{"Customer":{"fields":["id"]}}})");
+  auto first = f.service.handle(download_request({.batchsize = "3", .filter_context = context}));
+  CAF_REQUIRE_EQUAL(first["results"].size(), 3u);
+  CAF_CHECK_EQUAL(first["__sync"]["moreChangesAvailable"], true);
+  f.service.upsert_row("Customer", {{"id", 1}, {"name", "changed"}}); // already sent
+  f.service.upsert_row("Customer", {{"id", 5}, {"name", "changed"}}); // still to come
+  f.service.delete_row("Customer", {{"id", 6}});
+  auto rest = download_all(f.service, {.tickcount = first["__sync"]["serverblob"], .batchsize = "3",
+                                       .filter_context = context});
+  std::vector<int> ids;
+  for (const auto& row : first["results"])
+    ids.push_back(row["id"].get<int>());
+  for (const auto& row : rest.rows)
+    ids.push_back(row["id"].get<int>());
+  CAF_CHECK_EQUAL(ids, (std::vector<int>{1, 2, 3, 4, 5}));
+  CAF_CHECK_EQUAL(errcode_of([&] {
+                    f.service.handle(download_request({.tickcount = "p1.x.0.zz", .filter_context = context}));
+                  }),
+                  "SY0000E");
+}

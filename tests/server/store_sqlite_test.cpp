@@ -185,9 +185,11 @@ CAF_TEST(cursors encode and decode) {
   CAF_CHECK(!download_cursor::decode("d1.tag.-1.0.0.0").has_value());
   CAF_CHECK(!download_cursor::decode("d1.t.1.2.3").has_value());
   CAF_CHECK(!download_cursor::decode("dl-1").has_value());
-  pk_cursor p{"tag1", 2, 7};
+  pk_cursor p{"tag1", 2, json::array({"a.b", 7})};
   auto pk_back = pk_cursor::decode(p.encode());
   CAF_REQUIRE(pk_back.has_value());
   CAF_CHECK_EQUAL(pk_back->table_index, 2);
+  CAF_CHECK_EQUAL(pk_back->last_key, json::array({"a.b", 7}));
+  CAF_CHECK(!pk_cursor::decode("p1.tag1.0.zz").has_value());
   CAF_CHECK(!pk_cursor::decode(c.encode()).has_value());
 }
