@@ -29,6 +29,12 @@ struct mxsync_environment {
   std::shared_ptr<mxsync::environment> shared;
 };
 
+/// One pending invokeservicefunction call: the session's completion, owned by the app
+/// until mxsync_service_call_complete.
+struct mxsync_service_call {
+  mxsync::service_completion done;
+};
+
 struct mxsync_client {
   explicit mxsync_client(mxsync::client_options options) : sync(std::move(options)) {}
   mxsync::sync_client sync;
@@ -309,6 +315,22 @@ mxsync::password_hash_function hash_of(mxsync_hash_callback callback, void* user
   };
 }
 
+mxsync::service_function service_of(mxsync_service_callback callback, void* user_data) {
+  if (!callback)
+    return {};
+  return [callback, user_data](const std::string& url, const json& params,
+                               mxsync::service_completion done, const json& context) {
+    auto call = std::make_unique<mxsync_service_call>(mxsync_service_call{done});
+    try {
+      auto params_text = to_text(params);
+      auto context_text = to_text(context);
+      callback(url.c_str(), params_text.c_str(), context_text.c_str(), call.release(), user_data);
+    } catch (...) { // the app never saw the call: answer it as failed, or the session waits
+      done(0, nullptr);
+    }
+  };
+}
+
 mxsync::session_config session_of(const char* session_json,
                                   const mxsync_session_callbacks* callbacks) {
   auto config = mxsync::session_config::from_json(parse(session_json, "session_json"));
@@ -337,6 +359,7 @@ mxsync::session_config session_of(const char* session_json,
   config.onsyncerror = session_error_of(c.onsyncerror, u);
   if (c.passwordhashfunction)
     config.passwordhashfunction = hash_of(c.passwordhashfunction, u);
+  config.invokeservicefunction = service_of(c.invokeservicefunction, u);
   return config;
 }
 
@@ -714,6 +737,18 @@ int mxsync_stop_session(mxsync_client* client, char** out_json) {
                      [answer](const sync_error& error) { answer->set_value(result{error}); });
     return outcome.get();
   });
+}
+
+void mxsync_service_call_complete(mxsync_service_call* call, int status,
+                                  const char* result_json) {
+  std::unique_ptr<mxsync_service_call> owned{call};
+  if (!owned)
+    return;
+  try {
+    auto answer = result_json ? json::parse(result_json, nullptr, false) : json{};
+    owned->done(status, answer.is_discarded() ? json{} : answer);
+  } catch (...) {
+  }
 }
 
 void mxsync_stop_session_async(mxsync_client* client, mxsync_success_callback on_stopped,

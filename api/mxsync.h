@@ -152,6 +152,20 @@ typedef char* (*mxsync_request_callback)(const char* context_json, void* user_da
  * malloc (the library frees it with free()). */
 typedef char* (*mxsync_hash_callback)(const char* plain, void* user_data);
 
+/* invokeservicefunction: the app makes the session's network calls itself (its own HTTP
+ * stack, a proxy, a test double). It receives the URL, the request parameters and the
+ * context, borrowed, and a handle for the answer: call mxsync_service_call_complete on
+ * it exactly once, from any thread, now or later. */
+typedef struct mxsync_service_call mxsync_service_call;
+typedef void (*mxsync_service_callback)(const char* url, const char* params_json,
+                                        const char* context_json, mxsync_service_call* call,
+                                        void* user_data);
+/* Answers an invokeservicefunction call and releases `call`. status 400 means "finished"
+ * (the original's convention) with result_json the server's answer object; any other
+ * status is a failed call. result_json may be NULL; text that does not parse is null. */
+MXSYNC_API void mxsync_service_call_complete(mxsync_service_call* call, int status,
+                                             const char* result_json);
+
 /* Every startSession callback; NULL members are not called. Zero-initialize the struct
  * ({0} or memset) and set what you need. The struct is copied: it need not outlive the
  * call, but user_data must stay valid until the session has ended (onsyncsuccess or
@@ -179,6 +193,7 @@ typedef struct mxsync_session_callbacks {
   mxsync_error_callback onscopeerror;
   mxsync_error_callback onsyncerror;
   mxsync_hash_callback passwordhashfunction;
+  mxsync_service_callback invokeservicefunction;
 } mxsync_session_callbacks;
 
 /* sync.startSession. session_json holds the page's keys (userid, password, serverhost,

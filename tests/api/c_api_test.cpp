@@ -13,6 +13,7 @@
 #include <future>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -495,6 +496,40 @@ CAF_TEST(sessions without a server) {
   CAF_CHECK_EQUAL(mxsync_flush(client), 0);
   CAF_CHECK(std::find(seen.callbacks.begin(), seen.callbacks.end(), "onsyncsuccess")
             == seen.callbacks.end());
+
+  // invokeservicefunction: the app's function makes the network call; a status other
+  // than 400 is a failed call, which ends the session on onsyncerror.
+  struct service_log {
+    std::mutex mutex;
+    std::vector<std::string> urls;
+    bool params_are_json = true;
+    std::promise<json> failure;
+  } service;
+  mxsync_session_callbacks by_app;
+  std::memset(&by_app, 0, sizeof by_app);
+  by_app.user_data = &service;
+  by_app.invokeservicefunction = [](const char* url, const char* params_json, const char*,
+                                    mxsync_service_call* call, void* u) {
+    auto& self = *static_cast<service_log*>(u);
+    {
+      std::lock_guard<std::mutex> lock{self.mutex};
+      self.urls.emplace_back(url);
+      self.params_are_json = self.params_are_json && json::accept(params_json);
+    }
+    // Answered from another thread, as a real HTTP stack would.
+    std::thread{[call] { mxsync_service_call_complete(call, 0, nullptr); }}.detach();
+  };
+  by_app.onsyncerror = [](const char* error_json, void* u) {
+    static_cast<service_log*>(u)->failure.set_value(json::parse(error_json));
+  };
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &by_app, nullptr), 0);
+  auto app_outcome = service.failure.get_future();
+  CAF_REQUIRE(app_outcome.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  CAF_CHECK_NOT_EQUAL(app_outcome.get().value("errorCode", 0), 0);
+  CAF_CHECK_EQUAL(mxsync_flush(client), 0);
+  CAF_CHECK(!service.urls.empty());
+  CAF_CHECK(service.params_are_json);
+  mxsync_service_call_complete(nullptr, 400, "{}"); // NULL is ignored
 
   // The blocking form answers with the same error.
   auto blocking = run([&](char** out) { return mxsync_synchronize(client, keys.c_str(), nullptr, out); });
