@@ -42,6 +42,7 @@ namespace {
 
 constexpr std::string_view resources_prefix = "/syncservice/resources/";
 constexpr std::string_view api_prefix = "/syncservice/api/v1/";
+constexpr std::string_view admin_prefix = "/mxsync/admin/";
 
 /// SY3001E carries the two versions so that the client can start its upgrade
 /// flow (protocol.md 1.8).
@@ -412,6 +413,11 @@ private:
     auto started = std::chrono::steady_clock::now();
     sync_front::answer answer;
     try {
+      if (options_.admin && request.path.rfind(admin_prefix, 0) == 0) {
+        answer = serve_admin(request, reader);
+        reply(request, response, answer, started);
+        return;
+      }
       auto params = read_params(request, reader);
       answer = front_.handle(request.path, params, request.local_addr);
     } catch (const protocol_error& e) {
@@ -426,51 +432,83 @@ private:
     reply(request, response, answer, started);
   }
 
+  sync_front::answer serve_admin(const httplib::Request& request, const httplib::ContentReader& reader) {
+    auto command = request.path.substr(admin_prefix.size());
+    if (!is_loopback(request.remote_addr))
+      throw protocol_error(malformed_request_errcode, "the admin endpoint answers loopback clients only");
+    if (command != "load" && command != "upsert" && command != "delete")
+      throw protocol_error(malformed_request_errcode,
+                           "unknown admin command '" + command + "' (use load, upsert or delete)");
+    auto body = read_body(request, reader);
+    auto data_set = json::parse(body, nullptr, false);
+    if (data_set.is_discarded())
+      throw protocol_error(malformed_request_errcode, "the admin request body is not valid JSON");
+    auto table = request.has_param("table") ? request.get_param_value("table") : std::string{};
+    std::size_t rows = 0;
+    try {
+      rows = options_.admin(command, data_set, table);
+    } catch (const protocol_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw protocol_error(malformed_request_errcode, e.what());
+    }
+    json d = {{"error", "false"}, {"rows", rows}, {"server", front_.server_details(request.local_addr)}};
+    return {json{{"opstatus", 0}, {"d", std::move(d)}}, "admin", "ok"};
+  }
+
+  static bool is_loopback(const std::string& address) {
+    return address.rfind("127.", 0) == 0 || address == "::1" || address == "::ffff:127.0.0.1";
+  }
+
+  std::string read_body(const httplib::Request& request, const httplib::ContentReader& reader) {
+    if (request.has_header("Content-Length") &&
+        request.get_header_value<std::uint64_t>("Content-Length") > options_.max_body_bytes)
+      throw body_limit_error();
+    std::string body;
+    bool complete = reader([&](const char* data, std::size_t length) {
+      body.append(data, length);
+      return body.size() <= options_.max_body_bytes;
+    });
+    if (body.size() > options_.max_body_bytes) throw body_limit_error();
+    if (!complete) throw protocol_error(malformed_request_errcode, "the request body could not be read completely");
+    return body;
+  }
+
+  protocol_error body_limit_error() const {
+    return protocol_error(malformed_request_errcode, "the request body exceeds the limit of " +
+                                                         std::to_string(options_.max_body_bytes) +
+                                                         " bytes (settings key max_body_bytes)");
+  }
+
   param_map read_params(const httplib::Request& request, const httplib::ContentReader& reader) {
     param_map params;
     // Query parameters count too (handy with curl); body parameters win.
     for (const auto& [name, value] : request.params) params[name] = value;
-    auto limit_exceeded = [this] {
-      return protocol_error(malformed_request_errcode, "the request body exceeds the limit of " +
-                                                           std::to_string(options_.max_body_bytes) +
-                                                           " bytes (settings key max_body_bytes)");
-    };
+    if (!request.is_multipart_form_data()) {
+      auto fields = parse_body(request.get_header_value("Content-Type"), read_body(request, reader));
+      for (auto& [name, value] : fields) params[name] = std::move(value);
+      return params;
+    }
     if (request.has_header("Content-Length") &&
         request.get_header_value<std::uint64_t>("Content-Length") > options_.max_body_bytes)
-      throw limit_exceeded();
+      throw body_limit_error();
+    param_map fields;
+    std::string current;
     std::size_t received = 0;
-    auto within_limit = [&](std::size_t length) {
-      received += length;
-      return received <= options_.max_body_bytes;
-    };
-    bool complete = true;
-    if (request.is_multipart_form_data()) {
-      param_map fields;
-      std::string current;
-      complete = reader(
-          [&](const httplib::MultipartFormData& field) {
-            current = field.name;
-            fields[current].clear();
-            return true;
-          },
-          [&](const char* data, std::size_t length) {
-            fields[current].append(data, length);
-            return within_limit(length);
-          });
-      for (auto& [name, value] : fields) params[name] = std::move(value);
-    } else {
-      std::string body;
-      complete = reader([&](const char* data, std::size_t length) {
-        body.append(data, length);
-        return within_limit(length);
-      });
-      if (complete) {
-        auto fields = parse_body(request.get_header_value("Content-Type"), body);
-        for (auto& [name, value] : fields) params[name] = std::move(value);
-      }
-    }
-    if (received > options_.max_body_bytes) throw limit_exceeded();
+    bool complete = reader(
+        [&](const httplib::MultipartFormData& field) {
+          current = field.name;
+          fields[current].clear();
+          return true;
+        },
+        [&](const char* data, std::size_t length) {
+          fields[current].append(data, length);
+          received += length;
+          return received <= options_.max_body_bytes;
+        });
+    if (received > options_.max_body_bytes) throw body_limit_error();
     if (!complete) throw protocol_error(malformed_request_errcode, "the request body could not be read completely");
+    for (auto& [name, value] : fields) params[name] = std::move(value);
     return params;
   }
 

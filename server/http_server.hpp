@@ -107,6 +107,11 @@ struct http_server_options {
   std::time_t read_timeout_seconds = 30;
   std::optional<std::string> tls_cert; ///< PEM; both set = https
   std::optional<std::string> tls_key;
+  /// When set, POST /mxsync/admin/{load,upsert,delete} is served to loopback
+  /// clients: the body is a data set (admin.hpp), the query parameter "table"
+  /// optional; the handler returns the number of rows written. Off by default.
+  std::function<std::size_t(const std::string& command, const nlohmann::json& data_set, const std::string& table)>
+      admin;
 
   static http_server_options from(const server_settings& settings);
 };

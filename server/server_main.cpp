@@ -44,6 +44,7 @@ constexpr const char* usage_text = R"(usage:
       --max-body-bytes <n>    request body limit (default 67108864)
       --log-level <level>     error, warning, info (default) or debug
       --quiet                 same as --log-level error
+      --admin-http            serve POST /mxsync/admin/{load,upsert,delete} (data set body; loopback only)
   mxsync-server admin load|upsert|delete --config <file> --db <file> [--table <T>] --rows <file.json>
       load: rows replace stored rows; upsert: given columns are merged into existing rows;
       delete: rows name keys to delete. Without --table the file is {"<Table>": [rows], ...}.
@@ -147,8 +148,10 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   std::optional<std::string> settings_file;
   std::optional<log_level> cli_level;
   std::vector<std::pair<std::string, std::string>> overrides;
-  args.each_option({"quiet", "help"}, [&](const std::string& name, const std::optional<std::string>& value) {
+  bool admin_http = false;
+  args.each_option({"quiet", "help", "admin-http"}, [&](const std::string& name, const std::optional<std::string>& value) {
     if (name == "settings") settings_file = *value;
+    else if (name == "admin-http") admin_http = true;
     else if (name == "user") cli_users.push_back(parse_user_option(*value));
     else if (name == "quiet") cli_level = log_level::error;
     else if (name == "log-level") cli_level = parse_log_level(*value);
@@ -172,6 +175,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   }
   for (auto& user : cli_users) settings.users.push_back(std::move(user));
   if (cli_level) settings.level = *cli_level;
+  if (admin_http) settings.admin_http = true;
   validate_settings(settings);
 
   auto config = sync_config::load_file(settings.config_path);
@@ -196,7 +200,15 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   sync_service service(config, data, settings.service);
   sync_front front(config, users, [&service](const sync_request& request) { return service.handle(request); },
                    sync_front::options{settings.previous_versions, {}});
-  http_server server(http_server_options::from(settings), front, log);
+  auto options = http_server_options::from(settings);
+  if (settings.admin_http) {
+    // Writes go through the same store as the sync requests (one process owns the file).
+    options.admin = [&config, &data](const std::string& command, const json& body, const std::string& table) {
+      auto mode = command == "load" ? admin_write::load : command == "upsert" ? admin_write::upsert : admin_write::remove;
+      return apply_data_set(*data, config, normalize_data_set(config, body, table), mode);
+    };
+  }
+  http_server server(std::move(options), front, log);
   server.bind();
   std::cout << "listening on " << server.url() << std::endl; // the first line; endl flushes
   log.write(log_level::info, "serving app " + config.app_id + " (config version " + config.version + ") from " +

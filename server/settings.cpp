@@ -143,7 +143,7 @@ void apply_settings_json(server_settings& settings, const json& value, const std
   check_known_keys(value,
                    {"host", "port", "config", "db", "users", "previous_versions", "max_body_bytes", "threads",
                     "keep_alive_timeout_seconds", "keep_alive_max_requests", "read_timeout_seconds", "tls",
-                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes"},
+                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http"},
                    "the settings file");
   constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
   if (value.contains("host")) settings.host = get_string(value["host"], "host");
@@ -181,6 +181,9 @@ void apply_settings_json(server_settings& settings, const json& value, const std
     if (tls.contains("cert")) settings.tls_cert = resolve_path(get_string(tls["cert"], "tls.cert"), base_dir);
     if (tls.contains("key")) settings.tls_key = resolve_path(get_string(tls["key"], "tls.key"), base_dir);
   }
+  if (value.contains("admin_http"))
+    settings.admin_http = require_type(value["admin_http"], json::value_t::boolean, "admin_http", "true or false")
+                              .get<bool>();
   if (value.contains("log_level")) settings.level = parse_log_level(get_string(value["log_level"], "log_level"));
   if (value.contains("max_batch_size"))
     settings.service.max_batch_size = get_integer(value["max_batch_size"], "max_batch_size", 1, int64_max);
@@ -222,6 +225,8 @@ void validate_settings(const server_settings& settings) {
     fail("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
   for (const auto* file : {&settings.tls_cert, &settings.tls_key})
     if (*file && !std::filesystem::exists(**file)) fail("the TLS file '" + **file + "' does not exist");
+  if (settings.admin_http && settings.host != "127.0.0.1" && settings.host != "::1" && settings.host != "localhost")
+    fail("admin_http needs a loopback listen host (127.0.0.1, ::1 or localhost), not '" + settings.host + "'");
   if (settings.users.empty()) fail("no users: give --user <userid>:<password> or settings key \"users\"");
   if (settings.threads < 1) fail("threads must be at least 1");
   if (settings.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");

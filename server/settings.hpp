@@ -54,6 +54,8 @@ struct server_settings {
   std::optional<std::string> tls_cert; ///< PEM file; with tls_key: serve https
   std::optional<std::string> tls_key;
   log_level level = log_level::info;
+  /// Serve POST /mxsync/admin/{load,upsert,delete} (loopback host and clients only).
+  bool admin_http = false;
   service_settings service;
 
   bool tls_enabled() const { return tls_cert.has_value() && tls_key.has_value(); }

@@ -324,3 +324,58 @@ CAF_TEST(generate writes a demo data set that admin load takes) {
   CAF_CHECK_EQUAL(output, "wrote 36 row(s)\n");
   if (loaded != 0) CAF_MESSAGE(read_text(dir.file("stderr.txt")));
 }
+
+CAF_TEST(the admin endpoint changes rows of a running server when enabled) {
+  temp_dir dir;
+  auto args = serve_args(dir);
+  args.push_back("--admin-http");
+  child_process server(args, dir.file("stderr.txt"));
+  auto port = port_of(server.read_line());
+  CAF_REQUIRE(port > 0);
+  session device(port);
+  device.call("registerdevice", {{"deviceID", "exe-device"}});
+  auto first = device.download("");
+  CAF_CHECK(first["results"].empty());
+  auto blob = first["__sync"]["serverblob"].get<std::string>();
+
+  auto upsert = to_answer(device.client.Post("/mxsync/admin/upsert?table=WorkOrder",
+                                             R"([{"orderId":"LIVE-1","status":"Open"},{"orderId":"LIVE-2"}])",
+                                             "application/json"));
+  CAF_CHECK_EQUAL(upsert.status, 200);
+  CAF_CHECK_EQUAL(upsert.body["d"]["error"], "false");
+  CAF_CHECK_EQUAL(upsert.body["d"]["rows"], 2);
+  auto second = device.download(blob);
+  auto rows = work_orders(second["results"]);
+  CAF_CHECK_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(rows["LIVE-1"]["status"], "Open");
+  blob = second["__sync"]["serverblob"].get<std::string>();
+
+  auto removed = to_answer(device.client.Post("/mxsync/admin/delete", R"({"WorkOrder":[{"orderId":"LIVE-2"}]})",
+                                              "application/json"));
+  CAF_CHECK_EQUAL(removed.body["d"]["rows"], 1);
+  auto third = device.download(blob);
+  rows = work_orders(third["results"]);
+  CAF_CHECK_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows["LIVE-2"]["__metadata"]["changeType"], "delete");
+
+  auto unknown_table = to_answer(device.client.Post("/mxsync/admin/load?table=Nope", "[]", "application/json"));
+  CAF_CHECK_EQUAL(unknown_table.body["d"]["errcode"], "SY0000E");
+  CAF_CHECK_EQUAL(server.stop(), 0);
+
+  // Off by default: the path is just an unknown endpoint.
+  child_process plain(serve_args(dir), dir.file("stderr.txt"));
+  port = port_of(plain.read_line());
+  CAF_REQUIRE(port > 0);
+  httplib::Client client("127.0.0.1", port);
+  auto refused = to_answer(client.Post("/mxsync/admin/upsert?table=WorkOrder", "[]", "application/json"));
+  CAF_CHECK_EQUAL(refused.body["d"]["errcode"], "SY0000E");
+  CAF_CHECK_EQUAL(plain.stop(), 0);
+
+  // And never on a non-loopback address.
+  auto exposed = serve_args(dir);
+  exposed.insert(exposed.end(), {"--admin-http", "--host", "0.0.0.0"});
+  auto [code, output] = run_command(exposed, dir.file("stderr.txt"));
+  CAF_CHECK_EQUAL(code, 2);
+  CAF_CHECK_EQUAL(output, "");
+  CAF_CHECK(read_text(dir.file("stderr.txt")).find("loopback") != std::string::npos);
+}
