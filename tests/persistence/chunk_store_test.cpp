@@ -62,7 +62,9 @@ CAF_TEST(payloads are kept per scope) {
   syncdb::store_chunk(db, persistent_scope, "same", 1, "persistent");
   auto ota_chunks = syncdb::load_chunks(db, ota_scope, "same");
   CAF_CHECK_EQUAL(ota_chunks[1], "ota");
-  CAF_CHECK_EQUAL(syncdb::find_payload(db, persistent_scope, "same")->checksum, "b");
+  const auto other = syncdb::find_payload(db, persistent_scope, "same");
+  CAF_REQUIRE(other);
+  CAF_CHECK_EQUAL(other->checksum, "b");
   syncdb::clear_payload(db, ota_scope, "same");
   CAF_CHECK(!syncdb::find_payload(db, ota_scope, "same"));
   CAF_CHECK(syncdb::find_payload(db, persistent_scope, "same"));

@@ -182,8 +182,8 @@ CAF_TEST(persistent acks clear history and dirty flags) {
   CAF_CHECK_EQUAL(count("select count(*) from Header_original where code = 1"), 1);
   CAF_CHECK_EQUAL(orm::get_pending_acknowledgement(db, config, "Header").size(), 0u);
   CAF_CHECK_EQUAL(orm::get_pending_upload(db, config, "Header").size(), 1u);
-  CAF_CHECK_EQUAL(syncdb::pending_acknowledgement_counts(db, config, persistent_scope)[0].second,
-                  0);
+  const auto unacknowledged = syncdb::pending_acknowledgement_counts(db, config, persistent_scope);
+  CAF_CHECK_EQUAL(unacknowledged[0].second, 0);
   // Its own ack later clears it completely.
   auto next = upload_all(persistent_scope);
   CAF_CHECK_EQUAL(next.rows.size(), 1u);

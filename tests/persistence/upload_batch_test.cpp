@@ -196,7 +196,9 @@ CAF_TEST(the cached request round trips and commit clears it) {
   CAF_CHECK(!syncdb::get_cached_request(db, config, ota_scope));
   request.upload_limit = 9;
   syncdb::put_cached_request(db, config, persistent_scope, request);
-  CAF_CHECK_EQUAL(syncdb::get_cached_request(db, config, persistent_scope)->upload_limit, 9);
+  const auto replaced = syncdb::get_cached_request(db, config, persistent_scope);
+  CAF_REQUIRE(replaced);
+  CAF_CHECK_EQUAL(replaced->upload_limit, 9);
   CAF_CHECK_EQUAL(count("select count(*) from konysyncPENDINGUPLOADREQUESTINFO"), 1);
   syncdb::clear_cached_request(db, config, persistent_scope);
   CAF_CHECK(!syncdb::get_cached_request(db, config, persistent_scope));
