@@ -1,5 +1,7 @@
 #include "actors/listener.hpp"
 
+#include <future>
+
 namespace mxsync {
 
 listener_actor::behavior_type listener(listener_actor::stateful_pointer<listener_state> self,
@@ -21,6 +23,32 @@ listener_actor::behavior_type listener(listener_actor::stateful_pointer<listener
         task.run();
       } catch (...) {
         ++st.callback_failures;
+      }
+    },
+    [self](msg::invoke_atom, msg::callback_call& call) -> nlohmann::json {
+      auto& st = self->state;
+      st.last_event = call.event;
+      ++st.delivered;
+      if (!call.run)
+        return nullptr;
+      try {
+        if (!st.executor)
+          return call.run();
+        // The app's executor runs it later on its own thread: this (detached) actor
+        // waits, so the pipeline sees the answer and the order stays intact.
+        std::promise<nlohmann::json> answer;
+        auto future = answer.get_future();
+        st.executor([&answer, &call] {
+          try {
+            answer.set_value(call.run());
+          } catch (...) {
+            answer.set_exception(std::current_exception());
+          }
+        });
+        return future.get();
+      } catch (...) {
+        ++st.callback_failures;
+        return nullptr;
       }
     },
     [](msg::flush_atom) { return true; },

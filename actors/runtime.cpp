@@ -1,6 +1,7 @@
 #include "actors/runtime.hpp"
 
 #include "actors/database.hpp"
+#include "actors/session_coordinator.hpp"
 
 namespace mxsync {
 
@@ -83,6 +84,71 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
           [rp](caf::error&) mutable { rp.deliver(false); });
       return rp;
     },
+    [self](msg::start_atom, msg::start_request& request) -> msg::outcome {
+      auto& st = self->state;
+      if (st.coordinator)
+        return msg::outcome{nullptr, sync_error{static_cast<int>(error_code::session_in_progress),
+                                                "Session in progress.", nullptr}};
+      ++st.sessions;
+      st.session_plan = request.plan;
+      st.coordinator = self->spawn(session_coordinator, request.plan, st.database, st.listener);
+      auto on_finished = std::move(request.on_finished);
+      auto end = [self, on_finished](session_outcome outcome) {
+        auto& st = self->state;
+        st.coordinator = nullptr;
+        st.session_plan = nullptr;
+        // Every callback of the session is already queued with the listener: the
+        // stop callbacks and the end notice run after them.
+        for (auto& stop : st.stop_requests)
+          if (stop.on_stopped)
+            self->send(st.listener, msg::deliver_atom::value,
+                       msg::callback_task{"stopSession", [cb = std::move(stop.on_stopped),
+                                                          stopped = outcome.stopped] {
+                                            cb(nlohmann::json{{"stopped", stopped}});
+                                          }});
+        st.stop_requests.clear();
+        if (on_finished)
+          self->send(st.listener, msg::deliver_atom::value,
+                     msg::callback_task{"session end", [on_finished, outcome] {
+                                          on_finished(outcome);
+                                        }});
+      };
+      self->request(st.coordinator, caf::infinite, msg::run_atom::value)
+        .then([end](session_outcome& outcome) mutable { end(std::move(outcome)); },
+              [self, end](caf::error& err) mutable {
+                session_outcome failed;
+                failed.error = sync_error{static_cast<int>(error_code::unknown),
+                                          "The session failed: " + self->system().render(err),
+                                          nullptr};
+                end(std::move(failed));
+              });
+      return msg::outcome{nlohmann::json{{"session", st.sessions}}, std::nullopt};
+    },
+    [self](msg::stop_atom, msg::stop_request& request) {
+      auto& st = self->state;
+      if (!st.coordinator) {
+        // The original would start a sync cycle here; mxsync says so instead.
+        if (request.on_stopped)
+          self->send(st.listener, msg::deliver_atom::value,
+                     msg::callback_task{"stopSession", [cb = std::move(request.on_stopped)] {
+                                          cb(nlohmann::json{{"stopped", false},
+                                                            {"reason", "no session was running"}});
+                                        }});
+        return;
+      }
+      if (st.session_plan->stopping()) {
+        if (request.on_error)
+          self->send(st.listener, msg::deliver_atom::value,
+                     msg::callback_task{"stopSession", [cb = std::move(request.on_error)] {
+                                          cb(sync_error{
+                                            static_cast<int>(error_code::session_in_progress),
+                                            "Session is in Progress", nullptr});
+                                        }});
+        return;
+      }
+      st.session_plan->stop_requested->store(true);
+      st.stop_requests.push_back(std::move(request));
+    },
     [self](msg::status_atom) -> caf::result<nlohmann::json> {
       auto rp = self->make_response_promise<nlohmann::json>();
       auto& st = self->state;
@@ -92,10 +158,14 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
         {"database", st.database_path},
         {"mailbox", self->mailbox().size()},
         {"counters",
-         {{"calls", st.calls}, {"failedCalls", st.failed_calls}, {"inFlight", st.in_flight}}},
+         {{"calls", st.calls},
+          {"failedCalls", st.failed_calls},
+          {"inFlight", st.in_flight},
+          {"sessions", st.sessions}}},
+        {"sessionRunning", static_cast<bool>(st.coordinator)},
         {"children", nlohmann::json::array()},
       });
-      auto pending = std::make_shared<int>(2);
+      auto pending = std::make_shared<int>(st.coordinator ? 3 : 2);
       auto collect = [rp, tree, pending](nlohmann::json child) mutable {
         (*tree)["children"].push_back(std::move(child));
         if (--*pending == 0)
@@ -109,6 +179,9 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
         .then(collect, on_error);
       self->request(st.listener, std::chrono::seconds(2), msg::status_atom::value)
         .then(collect, on_error);
+      if (st.coordinator)
+        self->request(st.coordinator, std::chrono::seconds(2), msg::status_atom::value)
+          .then(collect, on_error);
       return rp;
     },
   };

@@ -6,6 +6,7 @@
 #include "messages/messages.hpp"
 
 #include <cstdint>
+#include <vector>
 
 #include <memory>
 #include <string>
@@ -23,6 +24,11 @@ struct runtime_state {
   database_actor database;
   listener_actor listener;
   std::string database_path;
+  // The sync session, when one runs:
+  session_coordinator_actor coordinator;
+  session_plan_ptr session_plan;
+  std::vector<msg::stop_request> stop_requests;
+  std::uint64_t sessions = 0;
   std::uint64_t calls = 0;
   std::uint64_t failed_calls = 0;
   std::uint64_t in_flight = 0;

@@ -6,15 +6,27 @@
 #include "messages/messages.hpp"
 #include "persistence/sync_config.hpp"
 
+#include "transport/http_client.hpp"
+
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 
 namespace mxsync {
 
 struct environment::internals {
   explicit internals(unsigned worker_threads);
+  ~internals();
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system; ///< after config: it refers to it
+
+  /// The HTTP client every session of the process shares (one per TLS setting).
+  std::shared_ptr<transport::http_client> http(bool insecure, const std::string& ca_file);
+
+private:
+  std::mutex http_mutex;
+  std::map<std::pair<bool, std::string>, std::shared_ptr<transport::http_client>> http_clients;
 };
 
 struct sync_client::internals {
@@ -33,6 +45,9 @@ struct sync_client::internals {
   /// Blocking form.
   result call(bool write, std::string label,
               std::function<nlohmann::json(msg::db_context&)> work);
+  /// Hands `error` to `on_error` through the listener, in order with other callbacks.
+  void report(std::string label, sync_error error, error_callback on_error);
+  std::uint64_t sessions_started = 0;
   /// Fails with 7777 until init succeeded, as the original does.
   std::function<nlohmann::json(msg::db_context&)>
   requires_init(std::function<nlohmann::json(msg::db_context&)> work);

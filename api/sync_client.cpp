@@ -5,6 +5,7 @@
 #include "persistence/device_schema.hpp"
 #include "persistence/pending_changes.hpp"
 
+#include <future>
 #include <thread>
 
 namespace mxsync {
@@ -108,6 +109,16 @@ sync_client::sync_client(client_options options) : internals_(std::make_unique<i
 sync_client::~sync_client() {
   if (!internals_ || !internals_->runtime)
     return;
+  // A running session stops first: its network call in flight completes, then its
+  // callbacks run. "Session is in Progress" means a stop is under way: ask again.
+  for (;;) {
+    std::promise<bool> answer;
+    stopSession([&answer](const nlohmann::json&) { answer.set_value(true); },
+                [&answer](const sync_error&) { answer.set_value(false); });
+    if (answer.get_future().get())
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   flush();
   caf::anon_send_exit(internals_->runtime, caf::exit_reason::user_shutdown);
 }

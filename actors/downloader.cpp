@@ -1,0 +1,411 @@
+#include "actors/downloader.hpp"
+
+#include "actors/batch_processor.hpp"
+#include "actors/database_call.hpp"
+#include "actors/http_exchange.hpp"
+#include "actors/status_tree.hpp"
+#include "api/session_contexts.hpp"
+#include "persistence/chunk_store.hpp"
+#include "persistence/sync_state.hpp"
+
+namespace mxsync {
+
+namespace {
+
+using self_pointer = downloader_actor::stateful_pointer<downloader_state>;
+
+/// Where the scope stands before the download starts.
+struct start_point {
+  syncdb::scope_position position;
+  bool initialized = false;
+  std::optional<std::string> payload_to_acknowledge;
+  std::optional<syncdb::chunk_payload> unfinished_payload;
+};
+
+contexts::scope_view view_of(const downloader_state& st) {
+  return {st.scope->name,
+          transport::endpoint_url(st.plan->endpoint, transport::endpoint::upload),
+          transport::endpoint_url(st.plan->endpoint, transport::endpoint::download),
+          st.download_blob,
+          st.upload_sequence,
+          st.server};
+}
+
+void notify(self_pointer self, const char* event, const event_callback& callback,
+            nlohmann::json context) {
+  if (!callback)
+    return;
+  self->send(self->state.listener, msg::deliver_atom::value,
+             msg::callback_task{event, [callback, context = std::move(context)] {
+                                  callback(context);
+                                }});
+}
+
+void finish(self_pointer self) {
+  auto& st = self->state;
+  st.stage = "done";
+  if (!st.outcome.error && !st.outcome.stopped)
+    notify(self, "ondownloadsuccess", st.plan->config.ondownloadsuccess,
+           contexts::batch_context(view_of(st), contexts::batch_counts(st.outcome.totals, 0),
+                                   st.batch_number));
+  if (st.processor)
+    self->send_exit(st.processor, caf::exit_reason::user_shutdown);
+  st.promise.deliver(std::move(st.outcome));
+  self->quit();
+}
+
+void fail(self_pointer self, sync_error error) {
+  self->state.outcome.error = std::move(error);
+  finish(self);
+}
+
+sync_error chunk_failure(const sync_error& cause) {
+  return {static_cast<int>(error_code::chunking),
+          "Error occurred while downloading one or more chunks.", cause.to_json()};
+}
+
+void request_batch(self_pointer self);
+
+/// Sends one built request through an exchange actor; `then` gets the final result.
+template <class Then>
+void exchange(self_pointer self, transport::wire_request request, std::string label, Then then) {
+  auto& st = self->state;
+  st.exchange = self->spawn(http_exchange, st.plan, st.listener, std::move(request), label,
+                            nlohmann::json{{"currentScope", st.scope->name}, {"request", label}});
+  self->request(st.exchange, caf::infinite, msg::run_atom::value)
+    .then(
+      [self, then](exchange_result& result) mutable {
+        self->state.exchange = nullptr;
+        then(result);
+      },
+      [self](caf::error& err) {
+        fail(self, sync_error{transport::codes::download_failed,
+                              "Error occurred in Downloading changes from Sever",
+                              {{"reason", self->system().render(err)}}});
+      });
+}
+
+/// After a batch is stored: callbacks, then the next batch or the end.
+void on_applied(self_pointer self, std::shared_ptr<const transport::download_answer> answer,
+                syncdb::batch_result& result) {
+  auto& st = self->state;
+  ++st.outcome.batches;
+  st.download_blob = answer->server_blob;
+  auto counts = contexts::batch_counts(result, answer->pending_batches);
+  auto context = contexts::batch_context(view_of(st), std::move(counts), st.batch_number);
+  notify(self, "onbatchstored", st.plan->config.onbatchstored, context);
+  notify(self, "onbatchprocessingsuccess", st.plan->config.onbatchprocessingsuccess,
+         std::move(context));
+  st.outcome.totals.merge(result);
+  if (answer->error_after_rows) { // d.error "true" with rows: rows first, then the error
+    fail(self, answer->error_after_rows->to_sync_error());
+    return;
+  }
+  if (!answer->more_changes_available) {
+    finish(self);
+    return;
+  }
+  if (st.plan->stopping()) {
+    st.outcome.stopped = true;
+    finish(self);
+    return;
+  }
+  request_batch(self);
+}
+
+void apply(self_pointer self, std::shared_ptr<const transport::download_answer> answer,
+           std::optional<std::string> finished_payload) {
+  auto& st = self->state;
+  st.stage = "storing batch " + std::to_string(st.batch_number);
+  st.server = answer->server ? answer->server : st.server;
+  if (answer->session)
+    st.outcome.session = answer->session;
+  batch_to_apply batch{st.scope->name, st.filter_value, ack_policy_for(st.plan->config, st.scope->name),
+                       answer, std::move(finished_payload)};
+  self->request(st.processor, caf::infinite, msg::apply_atom::value, std::move(batch))
+    .then(
+      [self, answer](batch_applied& applied) {
+        if (applied.error)
+          fail(self, std::move(*applied.error));
+        else
+          on_applied(self, answer, applied.result);
+      },
+      [self](caf::error& err) {
+        fail(self, sync_error{transport::codes::download_failed,
+                              "Error occurred in Downloading changes from Sever",
+                              {{"reason", self->system().render(err)}}});
+      });
+}
+
+/// Fetches the chunks still missing, one at a time, then assembles and applies.
+void fetch_chunks(self_pointer self, syncdb::chunk_payload payload) {
+  auto& st = self->state;
+  auto scope = st.scope->name;
+  database_call<std::vector<std::uint32_t>>(
+    self, st.database, "missing chunks " + scope,
+    [scope, id = payload.payload_id](msg::db_context& ctx) {
+      return syncdb::missing_chunks(ctx.connection, scope, id);
+    },
+    [self, payload](std::vector<std::uint32_t>& missing) {
+      auto& st = self->state;
+      if (missing.empty()) {
+        auto scope = st.scope->name;
+        using chunks_t = std::map<std::uint32_t, std::string>;
+        database_call<chunks_t>(
+          self, st.database, "load chunks " + scope,
+          [scope, id = payload.payload_id](msg::db_context& ctx) {
+            return syncdb::load_chunks(ctx.connection, scope, id);
+          },
+          [self, payload](chunks_t& chunks) {
+            auto answer = transport::assemble_chunks(chunks, payload.chunk_count, payload.checksum);
+            if (!answer) {
+              auto error = answer.error().to_sync_error();
+              if (auto& onchunkerror = self->state.plan->config.onchunkerror)
+                self->send(self->state.listener, msg::deliver_atom::value,
+                           msg::callback_task{"onchunkerror",
+                                              [onchunkerror, error] { onchunkerror(error); }});
+              fail(self, chunk_failure(error));
+              return;
+            }
+            apply(self, std::make_shared<const transport::download_answer>(std::move(answer).value()),
+                  payload.payload_id);
+          },
+          [self](sync_error& error) { fail(self, chunk_failure(error)); });
+        return;
+      }
+      auto number = missing.front();
+      auto request = transport::build_download_chunk(request_context_for(*st.plan, st.job),
+                                                     st.last_request, payload.payload_id,
+                                                     payload.chunk_count, number);
+      notify(self, "onchunkstart", st.plan->config.onchunkstart,
+             contexts::chunk_start_context(st.scope->name, payload.payload_id,
+                                           payload.chunk_count, number, request));
+      st.stage = "downloading chunk " + std::to_string(number) + " of "
+                 + std::to_string(payload.chunk_count);
+      exchange(self, std::move(request), "downloadchunk",
+               [self, payload, number](exchange_result& result) {
+                 auto& st = self->state;
+                 std::optional<sync_error> error;
+                 std::string data;
+                 if (auto failure = transport::transport_error(result.response)) {
+                   error = failure->to_sync_error();
+                 } else if (auto chunk = transport::parse_download_chunk_answer(result.response.body)) {
+                   data = std::move(chunk).value();
+                 } else {
+                   error = chunk.error().to_sync_error();
+                 }
+                 if (error) {
+                   if (auto& onchunkerror = st.plan->config.onchunkerror)
+                     self->send(st.listener, msg::deliver_atom::value,
+                                msg::callback_task{"onchunkerror", [onchunkerror, e = *error] {
+                                                     onchunkerror(e);
+                                                   }});
+                   fail(self, chunk_failure(*error));
+                   return;
+                 }
+                 auto scope = st.scope->name;
+                 database_call<bool>(
+                   self, st.database, "store chunk " + scope,
+                   [scope, id = payload.payload_id, number, data = std::move(data)](msg::db_context& ctx) {
+                     syncdb::store_chunk(ctx.connection, scope, id, number, data);
+                     return true;
+                   },
+                   [self, payload, number](bool&) {
+                     auto& st = self->state;
+                     ++st.chunks_downloaded;
+                     notify(self, "onchunksuccess", st.plan->config.onchunksuccess,
+                            contexts::chunk_progress_context(st.scope->name, payload.payload_id,
+                                                             payload.chunk_count, number,
+                                                             st.chunks_downloaded, st.server));
+                     fetch_chunks(self, payload);
+                   },
+                   [self](sync_error& error) { fail(self, chunk_failure(error)); });
+               });
+    },
+    [self](sync_error& error) { fail(self, chunk_failure(error)); });
+}
+
+/// The first answer of a chunked batch: record the payload and its first chunk.
+void begin_chunks(self_pointer self, transport::chunk_info chunking) {
+  auto& st = self->state;
+  auto scope = st.scope->name;
+  syncdb::chunk_payload payload{chunking.payload_id, chunking.chunk_count, chunking.checksum, false};
+  database_call<bool>(
+    self, st.database, "begin chunked payload " + scope,
+    [scope, chunking](msg::db_context& ctx) {
+      syncdb::begin_payload(ctx.connection, scope, chunking.payload_id, chunking.chunk_count,
+                            chunking.checksum);
+      syncdb::store_chunk(ctx.connection, scope, chunking.payload_id, 1, chunking.first_chunk);
+      return true;
+    },
+    [self, payload](bool&) {
+      auto& st = self->state;
+      st.chunks_downloaded = 1;
+      notify(self, "onchunksuccess", st.plan->config.onchunksuccess,
+             contexts::chunk_progress_context(st.scope->name, payload.payload_id,
+                                              payload.chunk_count, 1, 1, st.server));
+      fetch_chunks(self, payload);
+    },
+    [self](sync_error& error) { fail(self, chunk_failure(error)); });
+}
+
+void on_answer(self_pointer self, exchange_result& result) {
+  auto& st = self->state;
+  if (auto error = transport::transport_error(result.response)) {
+    fail(self, error->to_sync_error());
+    return;
+  }
+  auto answer = transport::parse_download_answer(result.response.body);
+  if (!answer) {
+    fail(self, answer.error().to_sync_error());
+    return;
+  }
+  // The server took the acknowledgement of the previous chunked payload.
+  if (st.payload_to_acknowledge) {
+    auto scope = st.scope->name;
+    auto id = *st.payload_to_acknowledge;
+    st.payload_to_acknowledge.reset();
+    database_call<bool>(
+      self, st.database, "clear acknowledged payload " + scope,
+      [scope, id](msg::db_context& ctx) {
+        syncdb::clear_payload(ctx.connection, scope, id);
+        return true;
+      },
+      [](bool&) {}, [](sync_error&) {}); // a leftover row is acknowledged again next time
+  }
+  if (answer->chunking) {
+    begin_chunks(self, *answer->chunking);
+    return;
+  }
+  apply(self, std::make_shared<const transport::download_answer>(std::move(answer).value()),
+        std::nullopt);
+}
+
+/// onbatchprocessingstart fires before each request (docs/callbacks.md).
+void send_batch(self_pointer self, transport::wire_request request) {
+  auto& st = self->state;
+  contexts::apply_overrides(request, st.scope_overrides);
+  notify(self, "onbatchprocessingstart", st.plan->config.onbatchprocessingstart,
+         contexts::download_start_context(view_of(st), request, st.batch_number));
+  st.stage = "downloading batch " + std::to_string(st.batch_number);
+  exchange(self, std::move(request), "download",
+           [self](exchange_result& result) { on_answer(self, result); });
+}
+
+void request_batch(self_pointer self) {
+  auto& st = self->state;
+  ++st.batch_number;
+  transport::download_request request;
+  request.scope = scope_settings_for(*st.plan, *st.scope, st.job);
+  request.tick_count = st.download_blob;
+  request.batch_size = static_cast<std::uint32_t>(st.plan->config.batchsize);
+  if (st.plan->config.chunksize)
+    request.chunk_size = static_cast<std::uint32_t>(*st.plan->config.chunksize);
+  if (auto it = st.plan->config.filterparams.find(st.scope->name);
+      it != st.plan->config.filterparams.end())
+    request.filters = it->second;
+  request.initial_sync = !st.initialized;
+  request.delete_chunk_payload_id = st.payload_to_acknowledge;
+  st.last_request = request;
+  auto wire = transport::build_download(request_context_for(*st.plan, st.job), request);
+  auto callback = st.plan->config.ondownloadstart;
+  if (st.batch_number > 1 || !callback) {
+    send_batch(self, std::move(wire));
+    return;
+  }
+  auto context = contexts::download_start_context(view_of(st), wire, st.batch_number);
+  st.stage = "waiting for ondownloadstart";
+  self->request(st.listener, caf::infinite, msg::invoke_atom::value,
+                msg::callback_call{"ondownloadstart", [callback, context] { return callback(context); }})
+    .then([self, wire](nlohmann::json& returned) mutable {
+      self->state.scope_overrides = std::move(returned);
+      send_batch(self, std::move(wire));
+    });
+}
+
+void start(self_pointer self) {
+  auto& st = self->state;
+  st.stage = "reading download position";
+  auto scope = st.scope->name;
+  nlohmann::json filters;
+  if (auto it = st.plan->config.filterparams.find(scope); it != st.plan->config.filterparams.end())
+    filters = it->second;
+  st.filter_value = syncdb::filter_value_text(filters);
+  database_call<start_point>(
+    self, st.database, "download position " + scope,
+    [scope, filter = st.filter_value](msg::db_context& ctx) {
+      start_point point;
+      point.position = syncdb::read_scope_position(ctx.connection, ctx.config, scope, filter);
+      point.initialized = syncdb::is_scope_initialized(ctx.connection, scope);
+      point.payload_to_acknowledge = syncdb::payload_to_acknowledge(ctx.connection, scope);
+      point.unfinished_payload = syncdb::unfinished_payload(ctx.connection, scope);
+      return point;
+    },
+    [self](start_point& point) {
+      auto& st = self->state;
+      st.download_blob = point.position.download_blob;
+      st.upload_sequence = point.position.upload_sequence;
+      st.initialized = point.initialized;
+      st.payload_to_acknowledge = point.payload_to_acknowledge;
+      if (point.unfinished_payload) { // a crash interrupted a chunked batch: finish it
+        ++st.batch_number;
+        transport::download_request request;
+        request.scope = scope_settings_for(*st.plan, *st.scope, st.job);
+        request.tick_count = st.download_blob;
+        request.batch_size = static_cast<std::uint32_t>(st.plan->config.batchsize);
+        request.chunk_size = st.plan->config.chunksize
+                               ? std::optional<std::uint32_t>(
+                                   static_cast<std::uint32_t>(*st.plan->config.chunksize))
+                               : std::nullopt;
+        request.initial_sync = !st.initialized;
+        st.last_request = request;
+        fetch_chunks(self, *point.unfinished_payload);
+        return;
+      }
+      request_batch(self);
+    },
+    [self](sync_error& error) { fail(self, std::move(error)); });
+}
+
+} // namespace
+
+downloader_actor::behavior_type downloader(self_pointer self, session_plan_ptr plan, scope_job job,
+                                           database_actor database, listener_actor listener) {
+  auto& st = self->state;
+  st.plan = std::move(plan);
+  st.job = std::move(job);
+  st.scope = st.plan->sync->find_scope(st.job.scope);
+  st.database = std::move(database);
+  st.listener = std::move(listener);
+  st.outcome.session = st.job.session;
+  st.processor = self->spawn(batch_processor, st.database);
+  return {
+    [self](msg::run_atom) -> caf::typed_response_promise<download_outcome> {
+      auto& st = self->state;
+      st.promise = self->make_response_promise<download_outcome>();
+      if (!st.scope)
+        fail(self, sync_error{static_cast<int>(error_code::scope_does_not_exist),
+                              "Scope:" + st.job.scope + " Doesnot exists ", nullptr});
+      else
+        start(self);
+      return st.promise;
+    },
+    [self](msg::status_atom) {
+      const auto& st = self->state;
+      nlohmann::json own{
+        {"name", downloader_state::name},
+        {"state", st.stage},
+        {"scope", st.job.scope},
+        {"counters",
+         {{"batches", st.outcome.batches},
+          {"rowsdownloaded", st.outcome.totals.rows_downloaded},
+          {"currentBatch", st.batch_number}}},
+      };
+      return status_with_children(self, std::move(own),
+                                  {caf::actor_cast<caf::actor>(st.processor),
+                                   caf::actor_cast<caf::actor>(st.exchange)});
+    },
+  };
+}
+
+} // namespace mxsync

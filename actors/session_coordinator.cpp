@@ -1,0 +1,214 @@
+#include "actors/session_coordinator.hpp"
+
+#include "actors/database_call.hpp"
+#include "actors/http_exchange.hpp"
+#include "actors/scope.hpp"
+#include "actors/status_tree.hpp"
+#include "api/session_contexts.hpp"
+#include "persistence/sync_state.hpp"
+
+#include <random>
+
+namespace mxsync {
+
+namespace {
+
+using self_pointer = session_coordinator_actor::stateful_pointer<session_coordinator_state>;
+
+/// A device id for a device database that has none: 128 random bits in hex.
+std::string new_device_id() {
+  std::random_device entropy;
+  std::uniform_int_distribution<unsigned> nibble(0, 15);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "mxsync-";
+  for (int i = 0; i < 32; ++i)
+    id.push_back(hex[nibble(entropy)]);
+  return id;
+}
+
+contexts::scope_view view_of(const session_coordinator_state& st) {
+  return {st.current_scope,
+          transport::endpoint_url(st.plan->endpoint, transport::endpoint::upload),
+          transport::endpoint_url(st.plan->endpoint, transport::endpoint::download),
+          {}, 0, std::nullopt};
+}
+
+void finish(self_pointer self) {
+  auto& st = self->state;
+  st.stage = "done";
+  const auto& config = st.plan->config;
+  // A stopped session calls neither onsyncsuccess nor onsyncerror (docs/callbacks.md).
+  if (!st.outcome.stopped) {
+    if (st.outcome.error) {
+      if (config.onsyncerror)
+        self->send(st.listener, msg::deliver_atom::value,
+                   msg::callback_task{"onsyncerror", [cb = config.onsyncerror,
+                                                      error = *st.outcome.error] { cb(error); }});
+    } else if (config.onsyncsuccess) {
+      auto context = contexts::session_context(view_of(st));
+      self->send(st.listener, msg::deliver_atom::value,
+                 msg::callback_task{"onsyncsuccess",
+                                    [cb = config.onsyncsuccess, context] { cb(context); }});
+    }
+  }
+  st.promise.deliver(std::move(st.outcome));
+  self->quit();
+}
+
+void run_next_scope(self_pointer self) {
+  auto& st = self->state;
+  const auto& scopes = st.plan->sync->scopes;
+  if (st.next_scope >= scopes.size()) {
+    if (!st.failed_scopes.empty())
+      st.outcome.error = contexts::session_error(st.failed_scopes);
+    finish(self);
+    return;
+  }
+  if (st.plan->stopping()) {
+    st.outcome.stopped = true;
+    finish(self);
+    return;
+  }
+  const auto& scope_config = scopes[st.next_scope++];
+  st.current_scope = scope_config.name;
+  st.stage = "syncing scope " + scope_config.name;
+  scope_job job{scope_config.name, st.device_id, st.instance_id, st.session};
+  st.running_scope = self->spawn(scope, st.plan, std::move(job), st.database, st.listener);
+  self->request(st.running_scope, caf::infinite, msg::run_atom::value)
+    .then(
+      [self](scope_outcome& outcome) {
+        auto& st = self->state;
+        st.running_scope = nullptr;
+        ++st.scopes_done;
+        if (outcome.session)
+          st.session = outcome.session;
+        if (outcome.error)
+          st.failed_scopes.emplace_back(outcome.scope, *outcome.error);
+        if (outcome.stopped) {
+          st.outcome.stopped = true;
+          finish(self);
+          return;
+        }
+        run_next_scope(self);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.running_scope = nullptr;
+        st.failed_scopes.emplace_back(
+          st.current_scope, sync_error{static_cast<int>(error_code::unknown),
+                                       "The scope actor failed: " + self->system().render(err),
+                                       nullptr});
+        run_next_scope(self);
+      });
+}
+
+void fail_registration(self_pointer self, sync_error error) {
+  self->state.outcome.error = std::move(error);
+  finish(self);
+}
+
+void register_device(self_pointer self) {
+  auto& st = self->state;
+  st.stage = "registering device";
+  auto request = transport::build_register_device(
+    transport::request_context{st.plan->endpoint, st.plan->user, std::nullopt}, [&] {
+      auto device = st.plan->device;
+      device.device_id = st.device_id;
+      return device;
+    }());
+  st.exchange = self->spawn(http_exchange, st.plan, st.listener, std::move(request),
+                            std::string{"registerdevice"},
+                            nlohmann::json{{"request", "registerdevice"}});
+  self->request(st.exchange, caf::infinite, msg::run_atom::value)
+    .then(
+      [self](exchange_result& result) {
+        auto& st = self->state;
+        st.exchange = nullptr;
+        if (auto error = transport::transport_error(result.response)) {
+          fail_registration(self, error->to_sync_error());
+          return;
+        }
+        auto answer = transport::parse_register_answer(result.response.body);
+        if (!answer) {
+          fail_registration(self, answer.error().to_sync_error());
+          return;
+        }
+        st.instance_id = answer->instance_id;
+        st.session = answer->session;
+        database_call<bool>(
+          self, st.database, "save device registration",
+          [device = st.device_id, instance = st.instance_id](msg::db_context& ctx) {
+            syncdb::save_device_registration(ctx.connection, device, instance);
+            return true;
+          },
+          [self](bool&) { run_next_scope(self); },
+          [self](sync_error& error) { fail_registration(self, std::move(error)); });
+      },
+      [self](caf::error& err) {
+        fail_registration(self, sync_error{static_cast<int>(error_code::register_device),
+                                           "Register device failed.",
+                                           {{"reason", self->system().render(err)}}});
+      });
+}
+
+} // namespace
+
+session_coordinator_actor::behavior_type
+session_coordinator(self_pointer self, session_plan_ptr plan, database_actor database,
+                    listener_actor listener) {
+  auto& st = self->state;
+  st.plan = std::move(plan);
+  st.database = std::move(database);
+  st.listener = std::move(listener);
+  st.outcome.session_number = st.plan->session_number;
+  return {
+    [self](msg::run_atom) -> caf::typed_response_promise<session_outcome> {
+      auto& st = self->state;
+      st.promise = self->make_response_promise<session_outcome>();
+      if (!st.plan->sync->scopes.empty())
+        st.current_scope = st.plan->sync->scopes.front().name;
+      if (auto& onsyncstart = st.plan->config.onsyncstart) {
+        auto context = contexts::sync_start_context(view_of(st));
+        self->send(st.listener, msg::deliver_atom::value,
+                   msg::callback_task{"onsyncstart", [onsyncstart, context] { onsyncstart(context); }});
+      }
+      st.stage = "reading device registration";
+      database_call<syncdb::device_registration>(
+        self, st.database, "read device registration",
+        [](msg::db_context& ctx) { return syncdb::read_device_registration(ctx.connection); },
+        [self](syncdb::device_registration& stored) {
+          auto& st = self->state;
+          const auto& wanted = st.plan->config.deviceid;
+          st.device_id = wanted ? *wanted : stored.device_id.value_or(new_device_id());
+          // Register when the device is new to this database (protocol.md 1.3).
+          if (stored.registered() && stored.device_id == st.device_id) {
+            st.instance_id = *stored.instance_id;
+            run_next_scope(self);
+          } else {
+            register_device(self);
+          }
+        },
+        [self](sync_error& error) { fail_registration(self, std::move(error)); });
+      return st.promise;
+    },
+    [self](msg::status_atom) {
+      const auto& st = self->state;
+      nlohmann::json own{
+        {"name", session_coordinator_state::name},
+        {"state", st.stage},
+        {"session", st.plan->session_number},
+        {"currentScope", st.current_scope},
+        {"stopping", st.plan->stopping()},
+        {"counters",
+         {{"scopesDone", st.scopes_done},
+          {"scopesFailed", st.failed_scopes.size()},
+          {"scopes", st.plan->sync->scopes.size()}}},
+      };
+      return status_with_children(self, std::move(own),
+                                  {caf::actor_cast<caf::actor>(st.running_scope),
+                                   caf::actor_cast<caf::actor>(st.exchange)});
+    },
+  };
+}
+
+} // namespace mxsync

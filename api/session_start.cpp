@@ -1,0 +1,206 @@
+// sync.startSession / sync.stopSession: checks the session keys, builds the plan every
+// session actor shares, and hands it to the runtime actor.
+#include "api/client_internals.hpp"
+
+#include "transport/password_hash.hpp"
+
+#include <future>
+
+namespace mxsync {
+
+namespace {
+
+[[noreturn]] void refuse(error_code code, std::string message, nlohmann::json info = nullptr) {
+  throw sync_exception(code, std::move(message), std::move(info));
+}
+
+/// Scopes named in sessiontasks, filterparams and removeafterupload must exist.
+void check_scope_names(const session_config& config, const sync_config& sync) {
+  auto check = [&](const std::string& scope, const char* key) {
+    if (!sync.find_scope(scope))
+      refuse(error_code::scope_does_not_exist, "Scope:" + scope + " Doesnot exists ",
+             {{"key", key}, {"scope", scope}});
+  };
+  if (config.sessiontasks)
+    for (const auto& [scope, task] : *config.sessiontasks)
+      check(scope, "sessiontasks");
+  for (const auto& [scope, filters] : config.filterparams)
+    check(scope, "filterparams");
+  for (const auto& [scope, objects] : config.removeafterupload) {
+    check(scope, "removeafterupload");
+    for (const auto& object : objects)
+      if (!sync.find_scope(scope)->find_table(object))
+        refuse(error_code::table_does_not_exist, "Table:" + object + " Doesnot exists ",
+               {{"key", "removeafterupload"}, {"scope", scope}, {"table", object}});
+  }
+}
+
+std::shared_ptr<session_plan> make_plan(session_config config,
+                                        std::shared_ptr<const sync_config> sync,
+                                        environment::internals& env) {
+  if (config.serverhost.empty() && !config.serverurl)
+    refuse(error_code::unknown, "startSession needs serverhost or serverurl",
+           {{"key", "serverhost"}});
+  if (config.serverurl && (config.serverurl->empty() || config.serverurl->back() != '/'))
+    refuse(error_code::unknown, "serverurl must end with \"/\"", {{"key", "serverurl"}});
+  if (config.batchsize <= 0 || config.uploadbatchsize <= 0)
+    refuse(error_code::unknown, "batchsize and uploadbatchsize must be greater than zero",
+           {{"key", config.batchsize <= 0 ? "batchsize" : "uploadbatchsize"}});
+  check_scope_names(config, *sync);
+  auto plan = std::make_shared<session_plan>();
+  plan->endpoint.server_url = config.serverurl;
+  plan->endpoint.server_host = config.serverhost;
+  plan->endpoint.server_port = config.serverport;
+  plan->endpoint.is_secure = config.issecure;
+  plan->endpoint.app_id = config.appid.empty() ? sync->app_id : config.appid;
+  plan->endpoint.has_auth_token = config.authtoken.has_value();
+  plan->endpoint.upload_web_context = config.uploadwebcontext;
+  plan->endpoint.download_web_context = config.downloadwebcontext;
+  plan->user.user_id = config.userid;
+  plan->user.app_id = plan->endpoint.app_id;
+  plan->user.auth_token = config.authtoken;
+  if (config.passwordhashfunction) {
+    // The app's own digest goes out as given.
+    plan->user.password = config.passwordhashfunction(config.password);
+    plan->user.password_hash_algorithm = "none";
+  } else {
+    if (!transport::password_hash_available(config.passwordhashalgo))
+      refuse(error_code::unknown,
+             "passwordhashalgo '" + config.passwordhashalgo
+               + "' is not available (this system's OpenSSL offers: sha1, sha224, sha256, "
+                 "sha384, sha512, md5, and none)",
+             {{"key", "passwordhashalgo"}});
+    plan->user.password = config.password;
+    plan->user.password_hash_algorithm = config.passwordhashalgo;
+  }
+  plan->device = transport::device_info{config.os, config.model, config.version, "",
+                                        "mxsync/0.1", config.channel, config.platform};
+  plan->retry = transport::retry_policy{transport::retry_settings::from_config(
+    static_cast<int>(config.numberofretryattempts), config.retryerrorcodes, config.retrywaittime)};
+  if (config.networktimeout)
+    plan->network_timeout = std::chrono::milliseconds{
+      static_cast<std::int64_t>(*config.networktimeout * 1000)};
+  if (!config.invokeservicefunction)
+    plan->http = env.http(config.tls_insecure, config.tls_ca_file.value_or(""));
+  plan->sync = std::move(sync);
+  plan->config = std::move(config);
+  return plan;
+}
+
+} // namespace
+
+environment::internals::~internals() {
+  // Transfers complete (cancelled) before the actors that wait for them go away.
+  std::lock_guard<std::mutex> guard{http_mutex};
+  for (auto& [key, client] : http_clients)
+    client->shutdown();
+}
+
+std::shared_ptr<transport::http_client> environment::internals::http(bool insecure,
+                                                                     const std::string& ca_file) {
+  std::lock_guard<std::mutex> guard{http_mutex};
+  auto& client = http_clients[{insecure, ca_file}];
+  if (!client) {
+    transport::http_client_options options;
+    options.insecure = insecure;
+    options.ca_file = ca_file;
+    client = std::make_shared<transport::http_client>(std::move(options));
+  }
+  return client;
+}
+
+void sync_client::internals::report(std::string label, sync_error error, error_callback on_error) {
+  call(false, std::move(label),
+       [error](msg::db_context&) -> nlohmann::json { throw sync_exception(error); }, {},
+       std::move(on_error));
+}
+
+void sync_client::startSession(session_config config) {
+  auto& in = *internals_;
+  auto on_error = config.onsyncerror;
+  std::shared_ptr<session_plan> plan;
+  try {
+    plan = make_plan(std::move(config), in.config, in.env->get());
+  } catch (const sync_exception& e) {
+    in.report("sync.startSession", e.error(), std::move(on_error));
+    return;
+  }
+  if (!in.initialized->load()) {
+    in.report("sync.startSession",
+              sync_error{static_cast<int>(error_code::unknown),
+                         "The following error occurred while performing sync.startSession : "
+                         "\"the device database is not initialized\". Possible reasons can be "
+                         "sync.init may not have been invoked.",
+                         nullptr},
+              std::move(on_error));
+    return;
+  }
+  plan->session_number = ++in.sessions_started;
+  caf::scoped_actor self{in.system()};
+  self->request(in.runtime, caf::infinite, msg::start_atom::value, msg::start_request{plan, {}})
+    .receive(
+      [&](msg::outcome& started) {
+        if (!started.ok())
+          in.report("sync.startSession", *started.error, std::move(on_error));
+      },
+      [&](caf::error& err) {
+        in.report("sync.startSession",
+                  sync_error{static_cast<int>(error_code::unknown),
+                             "The runtime did not answer: " + in.system().render(err), nullptr},
+                  std::move(on_error));
+      });
+}
+
+result sync_client::synchronize(session_config config) {
+  auto& in = *internals_;
+  std::promise<result> finished;
+  auto future = finished.get_future();
+  auto on_error = config.onsyncerror;
+  std::shared_ptr<session_plan> plan;
+  try {
+    plan = make_plan(std::move(config), in.config, in.env->get());
+  } catch (const sync_exception& e) {
+    if (on_error)
+      in.report("sync.startSession", e.error(), on_error);
+    flush();
+    return e.error();
+  }
+  if (!in.initialized->load())
+    return sync_error{static_cast<int>(error_code::unknown),
+                      "The following error occurred while performing sync.startSession : \"the "
+                      "device database is not initialized\". Possible reasons can be sync.init "
+                      "may not have been invoked.",
+                      nullptr};
+  plan->session_number = ++in.sessions_started;
+  auto on_finished = [&finished](const session_outcome& outcome) {
+    if (outcome.error)
+      finished.set_value(*outcome.error);
+    else
+      finished.set_value(nlohmann::json{{"stopped", outcome.stopped},
+                                        {"session", outcome.session_number}});
+  };
+  caf::scoped_actor self{in.system()};
+  std::optional<sync_error> refused;
+  self->request(in.runtime, caf::infinite, msg::start_atom::value,
+                msg::start_request{plan, on_finished})
+    .receive([&](msg::outcome& started) { refused = started.error; },
+             [&](caf::error& err) {
+               refused = sync_error{static_cast<int>(error_code::unknown),
+                                    "The runtime did not answer: " + in.system().render(err),
+                                    nullptr};
+             });
+  if (refused) {
+    if (on_error)
+      in.report("sync.startSession", *refused, on_error);
+    flush();
+    return *refused;
+  }
+  return future.get();
+}
+
+void sync_client::stopSession(success_callback on_stopped, error_callback on_error) {
+  caf::anon_send(internals_->runtime, msg::stop_atom::value,
+                 msg::stop_request{std::move(on_stopped), std::move(on_error)});
+}
+
+} // namespace mxsync
