@@ -46,6 +46,17 @@ void begin_payload(db::connection& db, const std::string& scope, const std::stri
                    std::uint32_t chunk_count, const std::string& checksum) {
   with_chunk_errors("begin chunked payload", [&] {
     db::transaction tx{db};
+    auto& stale = db.cached("delete from konysyncCHUNKDATA where scopename = ?1 and payloadid "
+                            "<> ?2 and payloadid in (select payloadid from konysyncCHUNKMETAINFO "
+                            "where scopename = ?1 and coalesce(chunkacknowledged, 0) = 0)");
+    stale.bind(1, scope).bind(2, payload_id);
+    stale.run();
+    stale.reset();
+    auto& stale_meta = db.cached("delete from konysyncCHUNKMETAINFO where scopename = ? and "
+                                 "payloadid <> ? and coalesce(chunkacknowledged, 0) = 0");
+    stale_meta.bind(1, scope).bind(2, payload_id);
+    stale_meta.run();
+    stale_meta.reset();
     auto& stmt = db.cached(
       "insert into konysyncCHUNKMETAINFO (payloadid, scopename, chunkacknowledged, chunksize, "
       "chunkcount, chunkhashsum, chunkdiscarded) values (?, ?, 0, NULL, ?, ?, 0) "

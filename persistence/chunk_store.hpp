@@ -31,7 +31,9 @@ struct chunk_payload {
 };
 
 /// Records (or replaces) the payload's meta row; chunks already stored are kept when
-/// the payload id is the same.
+/// the payload id is the same. Other unfinished payloads of the scope are dropped (the
+/// server moved on: their chunks can never complete); finished ones still wait for
+/// their acknowledgement.
 void begin_payload(db::connection& db, const std::string& scope, const std::string& payload_id,
                    std::uint32_t chunk_count, const std::string& checksum);
 /// Stores chunk `chunk_number` (1-based) of the payload.

@@ -55,6 +55,22 @@ CAF_TEST(an interrupted payload resumes with its stored chunks) {
   CAF_CHECK(!syncdb::unfinished_payload(db, ota_scope));
 }
 
+CAF_TEST(a new payload drops an unfinished one of the scope) {
+  syncdb::begin_payload(db, ota_scope, "old", 3, "x");
+  syncdb::store_chunk(db, ota_scope, "old", 1, "a");
+  syncdb::begin_payload(db, ota_scope, "done", 1, "y");
+  syncdb::store_chunk(db, ota_scope, "done", 1, "b");
+  syncdb::finish_payload(db, ota_scope, "done");
+  syncdb::begin_payload(db, persistent_scope, "other-scope", 2, "z");
+  syncdb::begin_payload(db, ota_scope, "new", 2, "w");
+  CAF_CHECK(!syncdb::find_payload(db, ota_scope, "old"));
+  CAF_CHECK(syncdb::load_chunks(db, ota_scope, "old").empty());
+  CAF_CHECK_EQUAL(syncdb::payload_to_acknowledge(db, ota_scope).value_or(""), "done");
+  CAF_CHECK_EQUAL(syncdb::unfinished_payload(db, ota_scope).value_or(syncdb::chunk_payload{}).payload_id,
+                  "new");
+  CAF_CHECK(syncdb::find_payload(db, persistent_scope, "other-scope"));
+}
+
 CAF_TEST(payloads are kept per scope) {
   syncdb::begin_payload(db, ota_scope, "same", 1, "a");
   syncdb::begin_payload(db, persistent_scope, "same", 1, "b");
