@@ -12,9 +12,9 @@
 //   Columns the config does not know are dropped; konysynchashsum is stored.
 // * a row of an object type the scope does not know does not abort the batch: it is
 //   reported in failed_rows (and the rest of the batch, blob included, is committed).
-//   A failing statement (SQLite error) aborts the whole batch: nothing of it, blob and
-//   initialized flag included, is written (sync_exception 7019, or 7010 for a
-//   transaction failure).
+//   So do rows without their key and rows a table constraint refuses (a mandatory
+//   column missing). A failing statement (SQLite error) aborts the whole batch: nothing
+//   of it, blob and initialized flag included, is written (sync_exception 7019).
 // * ack rows: see apply_upload_acks.
 //
 // Failures throw sync_exception (7030 unknown scope, 7019 failed statement).

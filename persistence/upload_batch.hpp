@@ -10,8 +10,8 @@
 //   put_cached_request(db, config, scope, {json, ..., window.last_sequence});
 //   ...send; on success:
 //   commit_uploaded_batch(db, config, scope, window.last_sequence, answer.server_blob);
-//   (OTA: apply_upload_acks(...) from download_batch.hpp, inside the same outer
-//    db::transaction when both must land together)
+//   (OTA: apply_upload_acks / apply_upload_answer from download_batch.hpp, inside the
+//    same outer db::transaction when both must land together)
 //   ...on d.error "true": clear_cached_request(db, config, scope).
 //
 // Failures throw sync_exception: 7030 for an unknown scope, 7026 for missing meta
