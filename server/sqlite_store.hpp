@@ -21,7 +21,6 @@
 #include "persistence/sqlite.hpp"
 #include "server/store.hpp"
 
-#include <atomic>
 #include <map>
 #include <mutex>
 

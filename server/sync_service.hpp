@@ -63,6 +63,8 @@ struct sync_request {
 
 class sync_service {
 public:
+  /// Throws std::invalid_argument when `settings` name a scope, table or owner
+  /// column the config does not have (and for a null store).
   sync_service(const sync_config& config, std::shared_ptr<store> data, service_settings settings);
   ~sync_service();
 
