@@ -79,6 +79,23 @@ std::string local_host_name() {
   return name.data();
 }
 
+/// Client-controlled text for a log line: no spaces or control characters, so
+/// that one request stays one parseable line.
+std::string loggable(std::string_view text) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text.substr(0, 200)) {
+    if (c > 0x20 && c < 0x7f && c != '%') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 15]);
+    }
+  }
+  return out.empty() ? "-" : out;
+}
+
 std::string supported_paths_hint() {
   return "the sync service serves POST /syncservice/resources/<endpoint> and "
          "/syncservice/api/v1/<appid>/<endpoint> with <endpoint> one of registerdevice, upload, "
@@ -518,7 +535,8 @@ private:
     response.set_content(answer.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
     if (log_.enabled(log_level::info)) {
       std::ostringstream line;
-      line << request.method << ' ' << request.path << " user=" << answer.user << " http=200"
+      line << loggable(request.method) << ' ' << loggable(request.path) << " user=" << loggable(answer.user)
+           << " http=200"
            << " result=" << answer.outcome;
       if (started) {
         auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - *started);

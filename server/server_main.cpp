@@ -216,7 +216,6 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
 
   // The signal thread: waits for SIGTERM/SIGINT and stops the server; SIGUSR1
   // from the main thread means serving ended on its own.
-  auto main_thread = pthread_self();
   std::thread signal_thread([&] {
     int received = 0;
     while (sigwait(&stop_signals, &received) == 0) {
@@ -229,7 +228,6 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   bool served = server.run();
   pthread_kill(signal_thread.native_handle(), SIGUSR1); // no-op if it has already returned
   signal_thread.join();
-  (void)main_thread;
   log.write(log_level::info, "stopped");
   return served ? 0 : 1;
 }

@@ -193,6 +193,7 @@ CAF_TEST(the request log has one line per request) {
   session device(port);
   device.call("registerdevice", {{"deviceID", "exe-device"}});
   device.call("registerdevice", {{"deviceID", "exe-device"}, {"userid", "mallory"}});
+  device.call("registerdevice", {{"deviceID", "exe-device"}, {"userid", "two words\nforged line"}});
   CAF_CHECK_EQUAL(server.stop(), 0);
   auto log = read_text(dir.file("stderr.txt"));
   CAF_MESSAGE(log);
@@ -200,6 +201,8 @@ CAF_TEST(the request log has one line per request) {
             std::string::npos);
   CAF_CHECK(log.find("user=mallory http=200 result=1001") != std::string::npos);
   CAF_CHECK(log.find("password") == std::string::npos);
+  CAF_CHECK(log.find("user=two%20words%0Aforged%20line http=200 result=1001") != std::string::npos);
+  CAF_CHECK(log.find("\nforged") == std::string::npos); // one request, one line
 }
 
 CAF_TEST(the settings file configures users and limits) {

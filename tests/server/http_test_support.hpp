@@ -59,18 +59,12 @@ private:
   std::filesystem::path path_;
 };
 
-/// The log sink of the tests: discarded (the request log is checked elsewhere).
-inline std::ostream& null_stream() {
-  static std::ostringstream sink; // written only under request_log's mutex, at error level
-  return sink;
-}
-
 /// The front with a stand-in core (or the real one), served on 127.0.0.1:<free>.
 class front_server {
 public:
   front_server(const sync_config& config, server::sync_handler handler,
                server::http_server_options options = {}, std::vector<std::string> previous_versions = {})
-    : config_(config), log_(server::log_level::error, null_stream()) {
+    : config_(config), log_(server::log_level::error, log_sink_) {
     users_.add_user("testuser", "testpassword");
     front_ = std::make_unique<server::sync_front>(config_, users_, std::move(handler),
                                                   server::sync_front::options{std::move(previous_versions), "testhost"});
@@ -88,6 +82,7 @@ public:
 private:
   const sync_config& config_;
   server::user_directory users_;
+  std::ostringstream log_sink_; ///< the request log of the tests (errors only; the executable tests read a real one)
   server::request_log log_;
   std::unique_ptr<server::sync_front> front_;
   std::unique_ptr<server::http_server> server_;
