@@ -100,6 +100,20 @@ bool user_directory::check(std::string_view userid, std::string_view presented) 
   return match && user != users_.end();
 }
 
+void user_directory::add_token(const std::string& userid, std::string_view token) {
+  if (userid.empty() || token.empty()) throw std::invalid_argument("a token needs a userid and a non-empty token");
+  tokens_.emplace_back(salted(token), userid);
+}
+
+std::optional<std::string> user_directory::user_for_token(std::string_view token) const {
+  auto candidate = salted(token);
+  const std::string* found = nullptr;
+  for (const auto& [digest, userid] : tokens_)
+    if (CRYPTO_memcmp(digest.data(), candidate.data(), digest.size()) == 0 && !found) found = &userid;
+  if (!found) return std::nullopt;
+  return *found;
+}
+
 bool user_directory::contains(std::string_view userid) const {
   return users_.find(userid) != users_.end();
 }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,13 @@ public:
   /// for `userid`. Unknown users take the same time as known ones.
   bool check(std::string_view userid, std::string_view presented) const;
 
+  /// Accepts a Foundry claims token (the X-Kony-Authorization header) as a login
+  /// of `userid`; kept salted and hashed like the passwords.
+  void add_token(const std::string& userid, std::string_view token);
+
+  /// The user a token logs in, if it is a known token (constant-time search).
+  std::optional<std::string> user_for_token(std::string_view token) const;
+
   bool contains(std::string_view userid) const;
   std::size_t size() const noexcept { return users_.size(); }
   bool empty() const noexcept { return users_.empty(); }
@@ -45,6 +53,7 @@ private:
 
   std::array<unsigned char, 16> salt_{}; ///< random per process
   std::map<std::string, std::vector<sha256_digest>, std::less<>> users_;
+  std::vector<std::pair<sha256_digest, std::string>> tokens_; ///< (salted hash, userid)
 };
 
 } // namespace mxsync::server

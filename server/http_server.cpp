@@ -145,8 +145,8 @@ sync_front::answer sync_front::error(const std::string& errcode, const std::stri
   return {json{{"opstatus", 0}, {"d", std::move(d)}}, std::move(user), errcode};
 }
 
-sync_front::answer sync_front::handle(std::string_view path, const param_map& params,
-                                      std::string_view local_ip) const {
+sync_front::answer sync_front::handle(std::string_view path, const param_map& params, std::string_view local_ip,
+                                      std::string_view authorization) const {
   std::string user = "-";
   if (const auto* userid = find_param(params, "userid"); userid && !userid->empty()) user = *userid;
   try {
@@ -154,7 +154,7 @@ sync_front::answer sync_front::handle(std::string_view path, const param_map& pa
     if (!target)
       throw protocol_error(malformed_request_errcode,
                            "unknown endpoint '" + std::string{path} + "': " + supported_paths_hint());
-    json d = dispatch(*target, params, user);
+    json d = dispatch(*target, params, authorization, user);
     d["error"] = "false";
     d["server"] = server_details(local_ip);
     return {json{{"opstatus", 0}, {"d", std::move(d)}}, std::move(user), "ok"};
@@ -198,18 +198,26 @@ void sync_front::check_version(const param_map& params) const {
                                       config_.version);
 }
 
-json sync_front::dispatch(const route& target, const param_map& params, std::string& user) const {
+json sync_front::dispatch(const route& target, const param_map& params, std::string_view authorization,
+                          std::string& user) const {
   if (!is_sync_endpoint(target.endpoint))
     throw protocol_error(malformed_request_errcode,
                          "endpoint '" + target.endpoint + "' is not supported: " + supported_paths_hint());
   const auto* userid = find_param(params, "userid");
   const auto* password = find_param(params, "password");
-  if (!userid || userid->empty() || !password)
+  if (userid && !userid->empty() && password) {
+    if (!users_.check(*userid, *password))
+      throw protocol_error(invalid_credentials_errcode, invalid_credentials_message);
+    user = *userid;
+  } else if (!authorization.empty()) {
+    // A client with only a claims token sends no userid/password (protocol.md 1.2).
+    auto token_user = users_.user_for_token(authorization);
+    if (!token_user) throw protocol_error(invalid_credentials_errcode, "Invalid authorization token");
+    user = *token_user;
+  } else {
     throw protocol_error(invalid_credentials_errcode,
                          std::string{invalid_credentials_message} + ": userid and password are required");
-  if (!users_.check(*userid, *password))
-    throw protocol_error(invalid_credentials_errcode, invalid_credentials_message);
-  user = *userid;
+  }
   check_app_id(target, params);
 
   if (target.endpoint == "authenticateUser") return json{{"userid", user}, {"authenticated", "true"}};
@@ -436,7 +444,8 @@ private:
         return;
       }
       auto params = read_params(request, reader);
-      answer = front_.handle(request.path, params, request.local_addr);
+      answer = front_.handle(request.path, params, request.local_addr,
+                             request.get_header_value("X-Kony-Authorization"));
     } catch (const protocol_error& e) {
       answer = front_.error(e.errcode(), e.what(), request.local_addr);
       // The body may be left unread on the socket: this connection cannot carry

@@ -77,7 +77,10 @@ public:
 
   /// Answers one request. `local_ip` goes into d.server.ipAddress. Never throws
   /// for client errors: they become error envelopes.
-  answer handle(std::string_view path, const param_map& params, std::string_view local_ip) const;
+  /// `authorization` is the X-Kony-Authorization header ("" when absent): a known
+  /// claims token logs its user in when userid/password are not both sent.
+  answer handle(std::string_view path, const param_map& params, std::string_view local_ip,
+                std::string_view authorization = {}) const;
 
   /// An error envelope (also used by the HTTP layer for body-limit and method errors).
   answer error(const std::string& errcode, const std::string& message, std::string_view local_ip,
@@ -87,7 +90,8 @@ public:
   nlohmann::json server_details(std::string_view local_ip) const;
 
 private:
-  nlohmann::json dispatch(const route& target, const param_map& params, std::string& user) const;
+  nlohmann::json dispatch(const route& target, const param_map& params, std::string_view authorization,
+                          std::string& user) const;
   void check_app_id(const route& target, const param_map& params) const;
   void check_version(const param_map& params) const;
 

@@ -38,6 +38,7 @@ constexpr const char* usage_text = R"(usage:
       --port <n>              listen port (default 8080; 0 picks a free port)
       --host <address>        listen address (default 127.0.0.1)
       --user <id>:<password>  a user (repeatable); every passwordhashalgo digest is accepted
+      --token <id>:<token>    a claims token (X-Kony-Authorization) that logs in <id> (repeatable)
       --settings <file>       JSON settings file (docs/server.md); options override it
       --tls-cert <pem> --tls-key <pem>   serve https
       --threads <n>           maximum worker threads = concurrent connections (default 256)
@@ -149,9 +150,11 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   std::optional<log_level> cli_level;
   std::vector<std::pair<std::string, std::string>> overrides;
   bool admin_http = false;
+  std::vector<std::pair<std::string, std::string>> cli_tokens;
   args.each_option({"quiet", "help", "admin-http"}, [&](const std::string& name, const std::optional<std::string>& value) {
     if (name == "settings") settings_file = *value;
     else if (name == "admin-http") admin_http = true;
+    else if (name == "token") cli_tokens.push_back(parse_token_option(*value));
     else if (name == "user") cli_users.push_back(parse_user_option(*value));
     else if (name == "quiet") cli_level = log_level::error;
     else if (name == "log-level") cli_level = parse_log_level(*value);
@@ -174,6 +177,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
       settings.max_body_bytes = static_cast<std::size_t>(parse_number(name, value, 1024, 1LL << 40));
   }
   for (auto& user : cli_users) settings.users.push_back(std::move(user));
+  for (auto& token : cli_tokens) settings.tokens.push_back(std::move(token));
   if (cli_level) settings.level = *cli_level;
   if (admin_http) settings.admin_http = true;
   validate_settings(settings);
@@ -194,6 +198,12 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
       users.add_user_digests(user.userid, forms);
     }
   }
+
+  for (auto& [userid, token] : settings.tokens) {
+    users.add_token(userid, token);
+    OPENSSL_cleanse(token.data(), token.size());
+  }
+  settings.tokens.clear();
 
   request_log log(settings.level, std::cerr);
   auto data = open_store(settings.db_path, config);

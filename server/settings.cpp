@@ -138,12 +138,19 @@ user_entry parse_user_option(const std::string& text) {
   return user;
 }
 
+std::pair<std::string, std::string> parse_token_option(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    fail("--token expects <userid>:<token>, got '" + text + "'");
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
 void apply_settings_json(server_settings& settings, const json& value, const std::string& base_dir) {
   if (!value.is_object()) fail(std::string{"the settings must be a JSON object, got "} + value.type_name());
   check_known_keys(value,
                    {"host", "port", "config", "db", "users", "previous_versions", "max_body_bytes", "threads",
                     "keep_alive_timeout_seconds", "keep_alive_max_requests", "read_timeout_seconds", "tls",
-                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http"},
+                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http", "tokens"},
                    "the settings file");
   constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
   if (value.contains("host")) settings.host = get_string(value["host"], "host");
@@ -154,6 +161,21 @@ void apply_settings_json(server_settings& settings, const json& value, const std
     const auto& users = require_type(value["users"], json::value_t::array, "users", "an array of users");
     for (std::size_t i = 0; i < users.size(); ++i)
       settings.users.push_back(parse_user(users[i], "users[" + std::to_string(i) + "]"));
+  }
+  if (value.contains("tokens")) {
+    const auto& tokens = require_type(value["tokens"], json::value_t::array, "tokens",
+                                      "an array of {\"userid\", \"token\"}");
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      auto key = "tokens[" + std::to_string(i) + "]";
+      require_type(tokens[i], json::value_t::object, key, "an object {\"userid\", \"token\"}");
+      check_known_keys(tokens[i], {"userid", "token"}, key);
+      if (!tokens[i].contains("userid") || !tokens[i].contains("token"))
+        fail("settings key '" + key + "' needs a \"userid\" and a \"token\"");
+      auto userid = get_string(tokens[i]["userid"], key + ".userid");
+      auto token = get_string(tokens[i]["token"], key + ".token");
+      if (userid.empty() || token.empty()) fail("settings key '" + key + "' needs a non-empty userid and token");
+      settings.tokens.emplace_back(std::move(userid), std::move(token));
+    }
   }
   if (value.contains("previous_versions")) {
     const auto& versions = require_type(value["previous_versions"], json::value_t::array, "previous_versions",
@@ -227,7 +249,8 @@ void validate_settings(const server_settings& settings) {
     if (*file && !std::filesystem::exists(**file)) fail("the TLS file '" + **file + "' does not exist");
   if (settings.admin_http && settings.host != "127.0.0.1" && settings.host != "::1" && settings.host != "localhost")
     fail("admin_http needs a loopback listen host (127.0.0.1, ::1 or localhost), not '" + settings.host + "'");
-  if (settings.users.empty()) fail("no users: give --user <userid>:<password> or settings key \"users\"");
+  if (settings.users.empty() && settings.tokens.empty())
+    fail("no users: give --user <userid>:<password> or settings key \"users\"");
   if (settings.threads < 1) fail("threads must be at least 1");
   if (settings.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
 }

@@ -36,6 +36,8 @@ struct user_entry {
 
 /// Parses "userid:password" (the --user option); the password may contain ':'.
 user_entry parse_user_option(const std::string& text);
+/// Parses "userid:token" (the --token option).
+std::pair<std::string, std::string> parse_token_option(const std::string& text);
 
 struct server_settings {
   std::string host = "127.0.0.1"; ///< loopback unless told otherwise
@@ -43,6 +45,9 @@ struct server_settings {
   std::string config_path;         ///< the sync configuration (konysyncClientSyncConfig)
   std::string db_path;             ///< the server's data store (SQLite file)
   std::vector<user_entry> users;
+  /// Foundry claims tokens accepted as logins: (userid, token). A client given only
+  /// an authtoken sends X-Kony-Authorization and no userid/password.
+  std::vector<std::pair<std::string, std::string>> tokens;
   /// Older config Versions the server knows: a client on one of them is told to
   /// upgrade (SY3001E); any other mismatch is SY3005E.
   std::vector<std::string> previous_versions;

@@ -252,6 +252,7 @@ CAF_TEST(settings errors name the key) {
   CAF_CHECK(mentions(message_of(R"({"log_level": "loud"})"), "loud"));
   CAF_CHECK(mentions(message_of(R"({"tls": {"certificate": "x"}})"), "certificate"));
   CAF_CHECK(mentions(message_of("[]"), "object"));
+  CAF_CHECK(mentions(message_of(R"({"tokens": [{"userid": "u"}]})"), "tokens[0]"));
 
   server_settings unknown_scope;
   unknown_scope.service.scopes["NoSuchScope"] = {};
@@ -283,6 +284,13 @@ CAF_TEST(settings errors name the key) {
                     }
                   }),
                   "settings");
+  server_settings with_tokens;
+  apply_settings_json(with_tokens, json::parse(R"({"tokens": [{"userid": "u", "token": "t:1"}]})"));
+  CAF_REQUIRE_EQUAL(with_tokens.tokens.size(), 1u);
+  CAF_CHECK_EQUAL(with_tokens.tokens[0].second, "t:1");
+  auto token = parse_token_option("u:t:1");
+  CAF_CHECK_EQUAL(token.first, "u");
+  CAF_CHECK_EQUAL(token.second, "t:1");
   auto user = parse_user_option("u:pa:ss");
   CAF_CHECK_EQUAL(user.userid, "u");
   CAF_CHECK_EQUAL(*user.password, "pa:ss");
@@ -448,4 +456,32 @@ CAF_TEST(every passwordhashalgo digest logs in over http) {
     auto wrong = post_params(client, "/syncservice/resources/download", common_params("testpassworD", algorithm));
     CAF_CHECK_EQUAL(wrong.body["d"]["errcode"], "1001");
   }
+}
+
+CAF_TEST(a claims token logs in without userid and password) {
+  echo_core core;
+  front_server server(workorder_config(), core.handler());
+  server.users().add_token("tokenuser", "eyJhbGciOi.claims.signature"); // before any request
+  CAF_CHECK(server.users().user_for_token("eyJhbGciOi.claims.signature") == std::optional<std::string>{"tokenuser"});
+  CAF_CHECK(!server.users().user_for_token("eyJhbGciOi.claims.other").has_value());
+  httplib::Client client("127.0.0.1", server.port());
+  auto params = common_params();
+  params.erase("userid");
+  params.erase("password");
+  params.erase("AppID"); // the token client finds the app in the URL (8.9)
+  params["scopename"] = "FSPersistentScope";
+  const std::string path = "/syncservice/api/v1/konyfsjs/download";
+  httplib::Headers token{{"X-Kony-Authorization", "eyJhbGciOi.claims.signature"}};
+  auto answer = to_answer(client.Post(path.c_str(), token, params.dump(), "application/json"));
+  check_envelope(answer);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  CAF_CHECK_EQUAL(answer.body["d"]["echo"]["user"], "tokenuser");
+  httplib::Headers forged{{"X-Kony-Authorization", "eyJhbGciOi.claims.forged"}};
+  check_error(to_answer(client.Post(path.c_str(), forged, params.dump(), "application/json")), "1001");
+  check_error(post_params(client, path, params), "1001");
+  // userid and password, when both sent, are what counts.
+  auto both = common_params("wrong");
+  both["scopename"] = "FSPersistentScope";
+  check_error(to_answer(client.Post(path.c_str(), token, both.dump(), "application/json")), "1001");
+  CAF_CHECK_EQUAL(core.calls.load(), 1);
 }
