@@ -432,6 +432,11 @@ CAF_TEST(registerdevice and authenticateUser need no appVersion) {
   answer = post_params(client, "/syncservice/resources/authenticateUser", params);
   check_envelope(answer);
   CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  params.erase("AppID"); // optional for authenticateUser
+  answer = post_params(client, "/syncservice/resources/authenticateUser", params);
+  CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
+  params["AppID"] = "otherapp";
+  check_error(post_params(client, "/syncservice/resources/authenticateUser", params), "1004");
   params["password"] = "bad";
   check_error(post_params(client, "/syncservice/resources/authenticateUser", params), "1001");
   CAF_CHECK_EQUAL(core.calls.load(), 1);
