@@ -239,10 +239,7 @@ mxsync::error_callback error_of(c_callbacks c) {
 void report_async(mxsync_client* client, const c_callbacks& c, const sync_error& error) noexcept {
   if (client) {
     try {
-      client->sync.get().call(
-        false, "mxsync C API",
-        [error](mxsync::msg::db_context&) -> json { throw sync_exception(error); },
-        success_of(c), error_of(c));
+      client->sync.get().report("mxsync C API", error, error_of(c));
       return;
     } catch (...) {
     }

@@ -204,8 +204,8 @@ typedef struct mxsync_session_callbacks {
 MXSYNC_API int mxsync_start_session(mxsync_client* client, const char* session_json,
                                     const mxsync_session_callbacks* callbacks,
                                     char** out_error);
-/* Blocking form of startSession: returns once the session ended, with the onsyncsuccess
- * context or the onsyncerror error in *out_json. The callbacks run as well. */
+/* Blocking form of startSession: returns once the session ended, 0 with its outcome
+ * ({"stopped": bool, ...}) or the onsyncerror error in *out_json. The callbacks run too. */
 MXSYNC_API int mxsync_synchronize(mxsync_client* client, const char* session_json,
                                   const mxsync_session_callbacks* callbacks, char** out_json);
 /* sync.stopSession -> {"stopped": true}, or {"stopped": false} with no session running.

@@ -386,7 +386,7 @@ CAF_TEST(each async call of every group answers exactly once) {
       CAF_FAIL("call " << i << " failed: " << seen[i].value.dump());
   CAF_CHECK_EQUAL(seen[9].value, true);   // record 1 deferred
   CAF_CHECK_EQUAL(seen[10].value, true);  // record 2 pending
-  CAF_CHECK_EQUAL(seen[29].value, json({{"stopped", false}}));
+  CAF_CHECK_EQUAL(seen[29].value.value("stopped", true), false); // no session was running
 }
 
 CAF_TEST(bad JSON and null arguments are refused with 7023 and 7027) {
@@ -452,7 +452,7 @@ CAF_TEST(errors of the runtime arrive as error objects) {
 CAF_TEST(sessions without a server) {
   init();
   auto stopped = value([&](char** out) { return mxsync_stop_session(client, out); });
-  CAF_CHECK_EQUAL(stopped, json({{"stopped", false}}));
+  CAF_CHECK_EQUAL(stopped.value("stopped", true), false);
   error(7023, [&](char** out) { return mxsync_start_session(client, "{userid", nullptr, out); });
   error(7023, [&](char** out) {
     return mxsync_start_session(client, R"({"no_such_key": 1})", nullptr, out);
@@ -491,11 +491,10 @@ CAF_TEST(sessions without a server) {
   CAF_REQUIRE(outcome.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
   auto failure = outcome.get();
   CAF_MESSAGE("onsyncerror: " << failure.dump());
-  CAF_CHECK(failure["errorCode"].is_number_integer());
-  CAF_CHECK_NOT_EQUAL(failure.value("errorCode", 0), 0);
+  CAF_CHECK_EQUAL(failure.value("errorCode", 0), 1016); // cannot connect
   CAF_CHECK_EQUAL(mxsync_flush(client), 0);
-  CAF_CHECK(std::find(seen.callbacks.begin(), seen.callbacks.end(), "onsyncsuccess")
-            == seen.callbacks.end());
+  // Every lifecycle callback reached its C function, in order, and no success came.
+  CAF_CHECK_EQUAL(seen.callbacks, std::vector<std::string>({"onsyncstart", "onsyncerror"}));
 
   // invokeservicefunction: the app's function makes the network call; a status other
   // than 400 is a failed call, which ends the session on onsyncerror.
@@ -533,7 +532,7 @@ CAF_TEST(sessions without a server) {
 
   // The blocking form answers with the same error.
   auto blocking = run([&](char** out) { return mxsync_synchronize(client, keys.c_str(), nullptr, out); });
-  CAF_CHECK_NOT_EQUAL(blocking.code, 0);
+  CAF_CHECK_EQUAL(blocking.code, 1016);
   CAF_CHECK_EQUAL(blocking.value["errorCode"], blocking.code);
 }
 
