@@ -13,11 +13,18 @@ std::string column_list(const table_def& table) {
   for (const auto& c : table.columns) {
     if (!out.empty())
       out += ",";
-    out += quote_identifier(c.name) + " " + declared_type(c);
+    // Appends piece by piece: GCC 12 at -O3 warns (-Wrestrict, a false positive)
+    // about `"," + std::string` temporaries here.
+    out += quote_identifier(c.name);
+    out += ' ';
+    out += declared_type(c);
     if (!c.nullable)
       out += " not null";
-    if (c.type == column_type::binary)
-      out += "," + quote_identifier("blobref_" + c.name) + " integer";
+    if (c.type == column_type::binary) {
+      out += ',';
+      out += quote_identifier("blobref_" + c.name);
+      out += " integer";
+    }
   }
   return out;
 }

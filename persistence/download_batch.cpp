@@ -42,7 +42,11 @@ json key_json(const column_list& key) {
 bool is_null(const column_value& value) { return std::holds_alternative<std::monostate>(value); }
 
 /// "?3" - numbered parameters let one binding serve several clauses of a statement.
-std::string param(std::size_t number) { return "?" + std::to_string(number); }
+std::string param(std::size_t number) {
+  std::string text{"?"}; // built by appending: GCC 12 -O3 warns (-Wrestrict) on "?" + string
+  text += std::to_string(number);
+  return text;
+}
 
 constexpr const char* clean_condition =
   "(konysyncchangetype is null or konysyncchangetype = -1)";
