@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -534,6 +535,74 @@ CAF_TEST(sessions without a server) {
   auto blocking = run([&](char** out) { return mxsync_synchronize(client, keys.c_str(), nullptr, out); });
   CAF_CHECK_EQUAL(blocking.code, 1016);
   CAF_CHECK_EQUAL(blocking.value["errorCode"], blocking.code);
+}
+
+CAF_TEST(a session held by the service function of the app: second start and stop) {
+  init();
+  // The app's invokeservicefunction keeps the first network call pending: the session
+  // stays running without any server.
+  struct held_session {
+    std::mutex mutex;
+    std::condition_variable changed;
+    mxsync_service_call* pending = nullptr;
+    std::vector<std::string> ends; // onsyncsuccess / onsyncerror of the held session
+    std::promise<json> second_start;
+  } held;
+  mxsync_session_callbacks first;
+  std::memset(&first, 0, sizeof first);
+  first.user_data = &held;
+  first.invokeservicefunction = [](const char*, const char*, const char*,
+                                   mxsync_service_call* call, void* u) {
+    auto& self = *static_cast<held_session*>(u);
+    std::lock_guard<std::mutex> lock{self.mutex};
+    self.pending = call;
+    self.changed.notify_all();
+  };
+  first.onsyncsuccess = [](const char*, void* u) {
+    auto& self = *static_cast<held_session*>(u);
+    std::lock_guard<std::mutex> lock{self.mutex};
+    self.ends.emplace_back("onsyncsuccess");
+  };
+  first.onsyncerror = [](const char*, void* u) {
+    auto& self = *static_cast<held_session*>(u);
+    std::lock_guard<std::mutex> lock{self.mutex};
+    self.ends.emplace_back("onsyncerror");
+  };
+  auto keys = json{{"userid", "u"}, {"password", "p"}, {"serverhost", "127.0.0.1"}}.dump();
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &first, nullptr), 0);
+  mxsync_service_call* call = nullptr;
+  {
+    std::unique_lock<std::mutex> lock{held.mutex};
+    held.changed.wait_for(lock, std::chrono::seconds(60), [&] { return held.pending != nullptr; });
+    call = held.pending;
+  }
+  CAF_REQUIRE(call != nullptr);
+
+  mxsync_session_callbacks second;
+  std::memset(&second, 0, sizeof second);
+  second.user_data = &held;
+  second.onsyncerror = [](const char* error_json, void* u) {
+    static_cast<held_session*>(u)->second_start.set_value(json::parse(error_json));
+  };
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &second, nullptr), 0);
+  auto refused = held.second_start.get_future();
+  CAF_REQUIRE(refused.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  CAF_CHECK_EQUAL(refused.get().value("errorCode", 0), 7008); // session in progress
+
+  recorder stop;
+  mxsync_stop_session_async(client, recorder::on_success, recorder::on_error, &stop);
+  // The call in flight completes (here: fails), then the session stops.
+  mxsync_service_call_complete(call, 0, nullptr);
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  for (int i = 0; i < 600 && stop.taken().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto answers = stop.taken();
+  CAF_REQUIRE_EQUAL(answers.size(), 1u);
+  CAF_MESSAGE("stopSession: " << answers[0].value.dump());
+  CAF_CHECK(answers[0].ok);
+  CAF_CHECK(answers[0].value.contains("stopped"));
+  std::lock_guard<std::mutex> lock{held.mutex};
+  CAF_CHECK_LESS_OR_EQUAL(held.ends.size(), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
