@@ -131,8 +131,7 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
         if (request.on_stopped)
           self->send(st.listener, msg::deliver_atom::value,
                      msg::callback_task{"stopSession", [cb = std::move(request.on_stopped)] {
-                                          cb(nlohmann::json{{"stopped", false},
-                                                            {"reason", "no session was running"}});
+                                          cb(nlohmann::json{{"stopped", false}});
                                         }});
         return;
       }
