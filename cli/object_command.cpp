@@ -4,6 +4,8 @@
 #include "cli/command_line.hpp"
 #include "mxsync/sync_object.hpp"
 
+#include <optional>
+
 namespace mxsync::cli {
 
 namespace {
@@ -30,9 +32,16 @@ int run_object(const std::vector<std::string>& args, std::ostream& out, std::ost
   const auto& action = words[1];
   bool mark = !parsed.flag("no-upload");
   auto client = open_initialized_client(parsed);
-  auto object = client->object(words[0]);
   auto where = parsed.get("where");
   auto outcome = [&]() -> result {
+    // An unknown object (7031) is reported like any failed call, --json included.
+    std::optional<sync_object> found;
+    try {
+      found.emplace(client->object(words[0]));
+    } catch (const sync_exception& e) {
+      return e.error();
+    }
+    auto& object = *found;
     if (action == "create")
       return object.create(parse_json_option(parsed, "values"), mark);
     if (action == "update")
