@@ -8,6 +8,8 @@
 #include "server/settings.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 using namespace mxsync;
 using namespace mxsync::server;
@@ -489,4 +491,30 @@ CAF_TEST(a claims token logs in without userid and password) {
   both["scopename"] = "FSPersistentScope";
   check_error(to_answer(client.Post(path.c_str(), token, both.dump(), "application/json")), "1001");
   CAF_CHECK_EQUAL(core.calls.load(), 1);
+}
+
+CAF_TEST(stop lets the request in flight finish and then refuses connections) {
+  std::atomic<bool> core_entered{false};
+  auto slow_core = [&](const sync_request&) {
+    core_entered = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    return json{{"slow", "done"}};
+  };
+  auto server = std::make_unique<front_server>(workorder_config(), slow_core);
+  auto port = server->port();
+  http_answer in_flight;
+  std::thread client_thread([&] {
+    httplib::Client client("127.0.0.1", port);
+    in_flight = post_params(client, "/syncservice/resources/download", common_params());
+  });
+  while (!core_entered) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server->http().stop(); // returns once the accept loop has ended and the workers are joined
+  client_thread.join();
+  CAF_CHECK_EQUAL(in_flight.status, 200);
+  CAF_CHECK_EQUAL(in_flight.body["d"]["slow"], "done");
+  httplib::Client late("127.0.0.1", port);
+  late.set_connection_timeout(2, 0);
+  auto refused = late.Post("/syncservice/resources/download", common_params().dump(), "application/json");
+  CAF_CHECK(!refused);
+  server.reset(); // a second stop (in the destructor) is harmless
 }
