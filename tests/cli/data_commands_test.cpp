@@ -79,7 +79,7 @@ CAF_TEST(rollback reset and query) {
 
 CAF_TEST(usage errors exit 2) {
   auto device = device_args("usage");
-  for (std::string bad : {" nosuchcommand", " pending" + device, " pending sideways" + device,
+  for (const auto& bad : std::vector<std::string>{" nosuchcommand", " pending" + device, " pending sideways" + device,
                           " object WorkOrder" + device, " object WorkOrder fly" + device,
                           " query" + device, " status", " stop", " sync --db x",
                           " init --config x --db y --bogus", " demo --rows -3"}) {

@@ -72,7 +72,7 @@ CAF_TEST(sync failures exit 1 with the error code and usage errors exit 2) {
   CAF_CHECK(bad_session.output.find("nosuchkey") != std::string::npos);
 }
 
-CAF_TEST(status shows a running sync's actor tree and stop ends it) {
+CAF_TEST(status shows the actor tree of a running sync and stop ends it) {
   cli_server server{"cli-status", 3000};
   std::string db;
   auto device = device_args("status", &db);
