@@ -66,13 +66,14 @@ void run_to_end(const std::vector<std::string>& args) {
 /// mxsync-server on a free loopback port, stopped (SIGTERM) when destroyed.
 class running_server {
 public:
-  running_server(const std::string& binary, const std::string& config, const std::string& db) {
+  running_server(const std::string& binary, const std::string& config, const std::string& db,
+                 const std::string& settings) {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0)
       throw std::runtime_error("pipe failed");
     try {
-      pid_ = spawn({binary, "--config", config, "--db", db, "--port", "0", "--quiet", "--user",
-                    demo_user + ":" + demo_password},
+      pid_ = spawn({binary, "--config", config, "--db", db, "--settings", settings, "--port", "0",
+                    "--quiet", "--user", demo_user + ":" + demo_password},
                    pipe_fds[1]);
     } catch (...) {
       close(pipe_fds[0]);
@@ -219,6 +220,10 @@ int run_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
   demo_directory dir{parsed.flag("keep")};
   auto server_db = dir.file("server.db");
   auto device_db = dir.file("device.db");
+  // The server's clean stop waits for idle keep-alive connections (5 s by default);
+  // the demo stops it twice, so it keeps them for one second only.
+  auto settings = dir.file("server-settings.json");
+  write_json(settings, {{"keep_alive_timeout_seconds", 1}});
   bool live = isatty(STDERR_FILENO) != 0;
 
   out << "== 1. server data: " << rows << " rows per table\n" << std::flush;
@@ -252,7 +257,7 @@ int run_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
 
   nlohmann::json first, second, third;
   {
-    running_server server{server_binary, config, server_db};
+    running_server server{server_binary, config, server_db, settings};
     out << "   mxsync-server listening on 127.0.0.1:" << server.port() << "\n";
     first = sync_once("2. first sync: download everything", server.port());
 
@@ -303,7 +308,7 @@ int run_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
               deletes_file});
   out << "   server deleted WorkOrder DEMO-2\n";
   {
-    running_server server{server_binary, config, server_db};
+    running_server server{server_binary, config, server_db, settings};
     third = sync_once("6. third sync: download the server's changes", server.port());
   }
 
