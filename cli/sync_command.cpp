@@ -2,12 +2,14 @@
 
 #include "cli/client_support.hpp"
 #include "cli/command_line.hpp"
+#include "cli/status_command.hpp"
 
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -238,10 +240,14 @@ public:
 private:
   void watch() {
     auto set = stop_signals();
+    int stop_requests = 0;
     while (!done_) {
       int signal_number = 0;
       if (sigwait(&set, &signal_number) != 0 || signal_number == SIGUSR2)
         continue;
+      // A second Ctrl-C means "now": the user no longer waits for a clean stop.
+      if (signal_number == SIGINT && ++stop_requests > 1)
+        std::_Exit(128 + SIGINT);
       client_.stopSession([](const nlohmann::json&) {}, [](const sync_error&) {});
     }
   }
@@ -394,6 +400,11 @@ int run_sync(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (parsed.get("status-interval"))
     options.status_interval = std::chrono::milliseconds{positive_number(parsed, "status-interval")};
 
+  if (auto other = running_sync_pid(options.db_path)) {
+    err << "mxsync sync: a sync (pid " << other << ") is already running on " << options.db_path
+        << "\n";
+    return exit_failure;
+  }
   // Order matters: signals are blocked before the client starts its threads, and the
   // watcher ends before the client does.
   blocked_stop_signals blocked;

@@ -99,6 +99,9 @@ CAF_TEST(status shows the actor tree of a running sync and stop ends it) {
   auto human = run_command(cli + " status --db " + db);
   CAF_CHECK_EQUAL(human.exit_code, 0);
   CAF_CHECK(human.output.find("session_coordinator") != std::string::npos);
+  auto second = run_command(cli + " sync" + device + server.sync_flags() + " 2>&1");
+  CAF_CHECK_EQUAL(second.exit_code, 1);
+  CAF_CHECK(second.output.find("already running") != std::string::npos);
   auto stop = run_command(cli + " stop --db " + db + " --json");
   CAF_CHECK_EQUAL(stop.exit_code, 0);
   auto finished = background.get();
