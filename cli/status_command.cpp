@@ -17,7 +17,9 @@ namespace {
 /// One actor per line, children indented: name [state] mailbox, then its counters.
 void print_tree(const nlohmann::json& node, int depth, std::ostream& out) {
   out << std::string(static_cast<std::size_t>(depth) * 2, ' ') << node.value("name", std::string{"?"})
-      << " [" << (node.contains("state") ? node["state"].dump() : "?") << "]";
+      << " [" << (node.contains("state") && node["state"].is_string() ? node["state"].get<std::string>()
+                  : node.contains("state") ? node["state"].dump() : "?")
+      << "]";
   if (node.contains("mailbox"))
     out << " mailbox=" << node["mailbox"].dump();
   for (const char* key : {"scope", "currentScope", "database", "session"})

@@ -353,6 +353,11 @@ sync_report run_sync_session(sync_client& client, session_config keys,
   sync_report report;
   report.summary = tracker->finish(seconds);
   report.summary["durationMs"] = static_cast<std::int64_t>(seconds * 1000);
+  // A scope still "running" at the end was cut short by the stop or the error.
+  auto cut_short = !outcome.ok() ? "failed" : outcome.value().value("stopped", false) ? "stopped" : "done";
+  for (auto& [name, scope] : report.summary["scopes"].items())
+    if (scope["state"] == "running")
+      scope["state"] = cut_short;
   if (!outcome.ok()) {
     report.error = outcome.error();
     report.summary["result"] = "error";

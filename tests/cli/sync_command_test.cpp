@@ -110,6 +110,8 @@ CAF_TEST(status shows the actor tree of a running sync and stop ends it) {
   CAF_REQUIRE(summary.is_object());
   auto result = summary["result"].get<std::string>();
   CAF_CHECK_EQUAL(result, "stopped");
+  auto scope_state = summary["scopes"]["FSPersistentScope"]["state"].get<std::string>();
+  CAF_CHECK_EQUAL(scope_state, "stopped");
   auto after = run_command(cli + " status --db " + db + " --json");
   CAF_CHECK_EQUAL(after.exit_code, 1);
   auto stop_again = run_command(cli + " stop --db " + db + " 2>&1");
