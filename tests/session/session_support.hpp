@@ -6,6 +6,9 @@
 #include "mxsync/sync_object.hpp"
 #include "support/process.hpp"
 #include "support/server_process.hpp"
+#include "transport/http_client.hpp"
+
+#include <future>
 
 #include <fstream>
 #include <mutex>
@@ -26,19 +29,27 @@ struct sync_server {
   sync_server(const std::string& name, std::string config_path = fixture_config,
               std::vector<std::string> extra = {})
     : config(std::move(config_path)), db(fresh_file(name + "-server.db")) {
-    std::vector<std::string> args{"--config", config, "--db", db, "--user",
-                                  "testuser:testpassword"};
+    std::vector<std::string> args{"--config", config,       "--db", db, "--user",
+                                  "testuser:testpassword", "--admin-http"};
     args.insert(args.end(), extra.begin(), extra.end());
     process = std::make_unique<server_process>(server_binary, args);
   }
 
-  /// `mxsync-server admin <command>` on this server's store ({"<Table>": [rows]}).
+  /// Changes the running server's rows from outside a sync: POST /mxsync/admin/<command>
+  /// (load, upsert or delete) with {"<Table>": [rows]}. Returns 0 on success.
   int admin(const std::string& command, const nlohmann::json& rows) {
-    auto file = fresh_file("admin-rows.json");
-    std::ofstream{file} << rows.dump();
-    return run_command(server_binary + " admin " + command + " --config " + config + " --db "
-                       + db + " --rows " + file + " 2>&1")
-      .exit_code;
+    transport::http_client client;
+    std::promise<transport::http_response> answer;
+    client.submit({"http://127.0.0.1:" + process->port() + "/mxsync/admin/" + command,
+                   rows.dump(),
+                   {{"Content-Type", "application/json"}},
+                   std::chrono::milliseconds{60000}},
+                  [&answer](transport::http_response r) { answer.set_value(std::move(r)); });
+    auto response = answer.get_future().get();
+    if (!response.ok())
+      return 1;
+    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    return body.is_object() && body["d"]["error"] == "false" ? 0 : 1;
   }
 
   session_config session() const {
