@@ -89,14 +89,21 @@ std::string to_text(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-char* copy_to_caller(const std::string& text) noexcept {
-  auto* copy = static_cast<char*>(std::malloc(text.size() + 1));
+char* copy_to_caller(const char* text, std::size_t size) noexcept {
+  auto* copy = static_cast<char*>(std::malloc(size + 1));
   if (copy)
-    std::memcpy(copy, text.c_str(), text.size() + 1);
+    std::memcpy(copy, text, size + 1);
   return copy;
 }
 
-char* copy_to_caller(const char* text) noexcept { return copy_to_caller(std::string{text}); }
+char* copy_to_caller(const std::string& text) noexcept {
+  return copy_to_caller(text.c_str(), text.size());
+}
+
+/// No std::string here: this is the fallback when allocation already failed.
+char* copy_to_caller(const char* text) noexcept {
+  return copy_to_caller(text, std::strlen(text));
+}
 
 /// Writes `value` as JSON into *out (when the caller asked for it).
 void hand_out(char** out, const json& value) noexcept {
