@@ -20,7 +20,8 @@ int run_pending(const std::vector<std::string>& args, std::ostream& out, std::os
     return report_result("pending", outcome, parsed.flag("json"), out, err);
   // Human: a count per table, then the total.
   const auto& value = outcome.value();
-  for (const auto& [table, entry] : value.value("totalData", nlohmann::json::object()).items())
+  const auto per_table = value.value("totalData", nlohmann::json::object());
+  for (const auto& [table, entry] : per_table.items())
     out << table << ": " << entry.value("count", 0) << "\n";
   out << "total " << kind << ": " << value.value("totalCount", 0) << "\n";
   return exit_ok;
