@@ -402,8 +402,8 @@ downloader_actor::behavior_type downloader(self_pointer self, session_plan_ptr p
           {"currentBatch", st.batch_number}}},
       };
       return status_with_children(self, std::move(own),
-                                  {caf::actor_cast<caf::actor>(st.processor),
-                                   caf::actor_cast<caf::actor>(st.exchange)});
+                                  {{caf::actor_cast<caf::actor>(st.processor), "batch_processor"},
+                                   {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
     },
   };
 }

@@ -153,7 +153,7 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       auto& st = self->state;
       auto tree = std::make_shared<nlohmann::json>(nlohmann::json{
         {"name", runtime_state::name},
-        {"state", st.in_flight > 0 ? "busy" : "idle"},
+        {"state", st.coordinator ? "syncing" : st.in_flight > 0 ? "busy" : "idle"},
         {"database", st.database_path},
         {"mailbox", self->mailbox().size()},
         {"counters",
@@ -170,17 +170,18 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
         if (--*pending == 0)
           rp.deliver(std::move(*tree));
       };
-      auto on_error = [collect](caf::error&) mutable {
-        collect(nlohmann::json{{"state", "unreachable"}});
+      auto ask = [self, collect](const auto& child, const char* name) mutable {
+        self->request(child, std::chrono::seconds(2), msg::status_atom::value)
+          .then(collect, [collect, name](caf::error&) mutable {
+            collect(nlohmann::json{{"name", std::string{name}},
+                                   {"state", "busy (no answer within 2 s)"}});
+          });
       };
-      // A busy database answers after its current work: status waits at most 2 s.
-      self->request(st.database, std::chrono::seconds(2), msg::status_atom::value)
-        .then(collect, on_error);
-      self->request(st.listener, std::chrono::seconds(2), msg::status_atom::value)
-        .then(collect, on_error);
+      // A child busy with long work answers late: status waits at most 2 s for it.
+      ask(st.database, "database");
+      ask(st.listener, "listener");
       if (st.coordinator)
-        self->request(st.coordinator, std::chrono::seconds(2), msg::status_atom::value)
-          .then(collect, on_error);
+        ask(st.coordinator, "session_coordinator");
       return rp;
     },
   };

@@ -194,8 +194,8 @@ scope_actor::behavior_type scope(self_pointer self, session_plan_ptr plan, scope
                           {{"uploadBatches", st.uploaded.batches},
                            {"downloadBatches", st.downloaded.batches}}}};
       return status_with_children(self, std::move(own),
-                                  {caf::actor_cast<caf::actor>(st.uploader),
-                                   caf::actor_cast<caf::actor>(st.downloader)});
+                                  {{caf::actor_cast<caf::actor>(st.uploader), "uploader"},
+                                   {caf::actor_cast<caf::actor>(st.downloader), "downloader"}});
     },
   };
 }

@@ -205,8 +205,8 @@ session_coordinator(self_pointer self, session_plan_ptr plan, database_actor dat
           {"scopes", st.plan->sync->scopes.size()}}},
       };
       return status_with_children(self, std::move(own),
-                                  {caf::actor_cast<caf::actor>(st.running_scope),
-                                   caf::actor_cast<caf::actor>(st.exchange)});
+                                  {{caf::actor_cast<caf::actor>(st.running_scope), "scope"},
+                                   {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
     },
   };
 }

@@ -323,7 +323,7 @@ uploader_actor::behavior_type uploader(self_pointer self, session_plan_ptr plan,
           {"currentBatch", st.batch_number}}},
       };
       return status_with_children(self, std::move(own),
-                                  {caf::actor_cast<caf::actor>(st.exchange)});
+                                  {{caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
     },
   };
 }

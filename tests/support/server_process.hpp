@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +84,31 @@ public:
     stdout_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+
+  /// A loopback port that nothing listens on while the guard lives.
+  class free_port_guard {
+  public:
+    free_port_guard() {
+      fd_ = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = 0;
+      bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+      socklen_t size = sizeof(address);
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+      port_ = std::to_string(ntohs(address.sin_port));
+      // Bound but not listening: connections are refused.
+    }
+    ~free_port_guard() { close(fd_); }
+    free_port_guard(const free_port_guard&) = delete;
+    free_port_guard& operator=(const free_port_guard&) = delete;
+    const std::string& port() const { return port_; }
+
+  private:
+    int fd_ = -1;
+    std::string port_;
+  };
 
 private:
   pid_t pid_ = -1;
