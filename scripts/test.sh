@@ -15,7 +15,7 @@ run_suite() { # <build dir> <cmake args...>
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-scripts/check-install.sh # the installed package, as apps build against it
+MXSYNC_INSTALL_FROM="$root/build" scripts/check-install.sh # the installed package, as apps use it
 if [ "${1:-}" != "--no-sanitizers" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
