@@ -116,6 +116,11 @@ private:
   std::string port_;
 };
 
+/// The path fresh_file(name + "-device.db") gave, without removing anything.
+inline std::string fresh_file_path(const std::string& device_name) {
+  return std::string{MXSYNC_BINARY_DIR} + "/" + device_name + "-device.db";
+}
+
 /// A fresh path under the build tree (old files of the same name removed).
 inline std::string fresh_file(const std::string& name) {
   auto path = std::string{MXSYNC_BINARY_DIR} + "/" + name;
