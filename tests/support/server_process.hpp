@@ -37,6 +37,9 @@ public:
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
+    // Not the test's stderr: a server left behind by an aborted test must not keep
+    // CTest's output pipe open.
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
