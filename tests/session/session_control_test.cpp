@@ -188,7 +188,8 @@ CAF_TEST(status shows the session actor tree while a sync runs) {
     tree = device->status();
     auto downloader = child_named(child_named(child_named(tree, "session_coordinator"), "scope"),
                                   "downloader");
-    return downloader.is_object();
+    // It reads its position first, then waits for the (held) ondownloadstart.
+    return downloader.is_object() && downloader["state"] == "waiting for ondownloadstart";
   }));
   CAF_CHECK_EQUAL(tree["sessionRunning"], true);
   auto coordinator = child_named(tree, "session_coordinator");
