@@ -137,7 +137,210 @@ void apply(self_pointer self, std::shared_ptr<const transport::download_answer> 
       });
 }
 
-/// Fetches the chunks still missing, one at a time, then assembles and applies.
+void refill_chunks(self_pointer self);
+
+/// Every chunk is stored: assemble them in order, check the checksum, apply.
+void assemble_chunks(self_pointer self, syncdb::chunk_payload payload) {
+  auto& st = self->state;
+  st.stage = "assembling chunks";
+  auto scope = st.scope->name;
+  using chunks_t = std::map<std::uint32_t, std::string>;
+  database_call<chunks_t>(
+    self, st.database, "load chunks " + scope,
+    [scope, id = payload.payload_id](msg::db_context& ctx) {
+      return syncdb::load_chunks(ctx.connection, scope, id);
+    },
+    [self, payload](chunks_t& chunks) {
+      auto& st = self->state;
+      auto answer = transport::assemble_chunks(chunks, payload.chunk_count, payload.checksum);
+      if (!answer) {
+        auto error = answer.error().to_sync_error();
+        if (auto& onchunkerror = st.plan->config.onchunkerror) {
+          auto context = contexts::chunk_progress_context(st.scope->name, payload.payload_id,
+                                                          payload.chunk_count, payload.chunk_count,
+                                                          st.chunks_downloaded, st.server);
+          self->send(st.listener, msg::deliver_atom::value,
+                     msg::callback_task{"onchunkerror",
+                                        [onchunkerror, e = contexts::chunk_error(context, error)] {
+                                          onchunkerror(e);
+                                        }});
+        }
+        // A payload that does not verify can never complete: drop it, so the next
+        // download asks for the batch again instead of reassembling the same chunks.
+        auto scope = st.scope->name;
+        database_call<bool>(
+          self, st.database, "discard payload " + scope,
+          [scope, id = payload.payload_id](msg::db_context& ctx) {
+            syncdb::clear_payload(ctx.connection, scope, id);
+            return true;
+          },
+          [self, error](bool&) { fail(self, chunk_failure(error)); },
+          [self, error](sync_error&) { fail(self, chunk_failure(error)); });
+        return;
+      }
+      apply(self, std::make_shared<const transport::download_answer>(std::move(answer).value()),
+            payload.payload_id);
+    },
+    [self](sync_error& error) { fail(self, chunk_failure(error)); });
+}
+
+/// All chunk requests have settled after a failure.
+void end_failed_fetch(self_pointer self) {
+  auto& st = self->state;
+  auto fetch = std::move(*st.chunks);
+  st.chunks.reset();
+  if (!fetch.payload_unknown) { // the stored chunks stay: the next session fetches the rest
+    fail(self, chunk_failure(*fetch.failure));
+    return;
+  }
+  // The server forgot the payload (expired or restarted): its chunks can never
+  // complete. Drop them and ask for the batch again from the same cursor, once.
+  auto scope = st.scope->name;
+  database_call<bool>(
+    self, st.database, "discard payload " + scope,
+    [scope, id = fetch.payload.payload_id](msg::db_context& ctx) {
+      syncdb::clear_payload(ctx.connection, scope, id);
+      return true;
+    },
+    [self, error = *fetch.failure](bool&) {
+      auto& st = self->state;
+      if (st.payload_restarts > 0 || st.plan->stopping()) {
+        fail(self, chunk_failure(error));
+        return;
+      }
+      ++st.payload_restarts;
+      --st.batch_number; // the same batch, asked again
+      request_batch(self);
+    },
+    [self, error = *fetch.failure](sync_error&) { fail(self, chunk_failure(error)); });
+}
+
+/// A chunk failed: tell the app, and start no further chunk of this payload.
+void chunk_failed(self_pointer self, std::uint32_t number, sync_error error,
+                  bool payload_unknown) {
+  auto& st = self->state;
+  auto& fetch = *st.chunks;
+  if (auto& onchunkerror = st.plan->config.onchunkerror) {
+    auto context = contexts::chunk_progress_context(st.scope->name, fetch.payload.payload_id,
+                                                    fetch.payload.chunk_count, number,
+                                                    st.chunks_downloaded, st.server);
+    self->send(st.listener, msg::deliver_atom::value,
+               msg::callback_task{"onchunkerror",
+                                  [onchunkerror, e = contexts::chunk_error(context, error)] {
+                                    onchunkerror(e);
+                                  }});
+  }
+  if (!fetch.failure)
+    fetch.failure = std::move(error);
+  fetch.payload_unknown = fetch.payload_unknown || payload_unknown;
+  fetch.queue.clear();
+}
+
+/// One chunk's answer: store it (or record the failure), then keep the pipe full.
+void on_chunk_answer(self_pointer self, std::uint32_t number, exchange_result& result) {
+  auto& st = self->state;
+  auto& fetch = *st.chunks;
+  fetch.requests.erase(number);
+  if (auto failure = transport::transport_error(result.response)) {
+    chunk_failed(self, number, failure->to_sync_error(), false);
+    refill_chunks(self);
+    return;
+  }
+  auto chunk = transport::parse_download_chunk_answer(result.response.body);
+  if (!chunk) {
+    auto unknown = chunk.error().server_errcode() == std::optional<std::string>{"SY3008E"};
+    chunk_failed(self, number, chunk.error().to_sync_error(), unknown);
+    refill_chunks(self);
+    return;
+  }
+  ++fetch.storing;
+  auto scope = st.scope->name;
+  database_call<bool>(
+    self, st.database, "store chunk " + scope,
+    [scope, id = fetch.payload.payload_id, number, data = std::move(chunk).value()](msg::db_context& ctx) {
+      syncdb::store_chunk(ctx.connection, scope, id, number, data);
+      return true;
+    },
+    [self, number](bool&) {
+      auto& st = self->state;
+      auto& fetch = *st.chunks;
+      --fetch.storing;
+      ++st.chunks_downloaded;
+      notify(self, "onchunksuccess", st.plan->config.onchunksuccess,
+             contexts::chunk_progress_context(st.scope->name, fetch.payload.payload_id,
+                                              fetch.payload.chunk_count, number,
+                                              st.chunks_downloaded, st.server));
+      refill_chunks(self);
+    },
+    [self, number](sync_error& error) {
+      --self->state.chunks->storing;
+      chunk_failed(self, number, std::move(error), false);
+      refill_chunks(self);
+    });
+}
+
+void request_chunk(self_pointer self, std::uint32_t number) {
+  auto& st = self->state;
+  auto& fetch = *st.chunks;
+  const auto& payload = fetch.payload;
+  auto request = transport::build_download_chunk(request_context_for(*st.plan, st.job),
+                                                 st.last_request, payload.payload_id,
+                                                 payload.chunk_count, number);
+  notify(self, "onchunkstart", st.plan->config.onchunkstart,
+         contexts::chunk_start_context(st.scope->name, payload.payload_id, payload.chunk_count,
+                                       number, request));
+  auto exchange = self->spawn(http_exchange, st.plan, st.listener, std::move(request),
+                              "downloadchunk " + std::to_string(number),
+                              nlohmann::json{{"currentScope", st.scope->name},
+                                             {"request", "downloadchunk"}});
+  fetch.requests.emplace(number, exchange);
+  self->request(exchange, caf::infinite, msg::run_atom::value)
+    .then([self, number](exchange_result& result) { on_chunk_answer(self, number, result); },
+          [self, number](caf::error& err) {
+            self->state.chunks->requests.erase(number);
+            chunk_failed(self, number,
+                         sync_error{transport::codes::download_failed,
+                                    "Error occurred in Downloading changes from Sever",
+                                    {{"reason", self->system().render(err)}}},
+                         false);
+            refill_chunks(self);
+          });
+}
+
+/// Keeps up to maxparallelchunks chunk requests on the network; when nothing is left
+/// in flight, the payload is complete, failed, or stopped.
+void refill_chunks(self_pointer self) {
+  auto& st = self->state;
+  auto& fetch = *st.chunks;
+  auto limit = static_cast<std::size_t>(std::max<std::int64_t>(1, st.plan->config.maxparallelchunks));
+  // A stop lets the chunks on the network land; the rest wait for the next session.
+  while (!fetch.failure && !st.plan->stopping() && !fetch.queue.empty()
+         && fetch.requests.size() < limit) {
+    auto number = fetch.queue.front();
+    fetch.queue.pop_front();
+    request_chunk(self, number);
+  }
+  st.stage = "downloading chunks: " + std::to_string(st.chunks_downloaded) + " of "
+             + std::to_string(fetch.payload.chunk_count) + " stored, "
+             + std::to_string(fetch.requests.size()) + " on the network";
+  if (!fetch.idle())
+    return;
+  if (fetch.failure) {
+    end_failed_fetch(self);
+    return;
+  }
+  auto payload = fetch.payload;
+  if (!fetch.queue.empty()) { // stopping
+    st.chunks.reset();
+    st.outcome.stopped = true;
+    finish(self);
+    return;
+  }
+  st.chunks.reset();
+  assemble_chunks(self, std::move(payload));
+}
+
+/// Fetches the chunks of `payload` that are not stored yet, then assembles and applies.
 void fetch_chunks(self_pointer self, syncdb::chunk_payload payload) {
   auto& st = self->state;
   auto scope = st.scope->name;
@@ -148,79 +351,12 @@ void fetch_chunks(self_pointer self, syncdb::chunk_payload payload) {
     },
     [self, payload](std::vector<std::uint32_t>& missing) {
       auto& st = self->state;
-      if (missing.empty()) {
-        auto scope = st.scope->name;
-        using chunks_t = std::map<std::uint32_t, std::string>;
-        database_call<chunks_t>(
-          self, st.database, "load chunks " + scope,
-          [scope, id = payload.payload_id](msg::db_context& ctx) {
-            return syncdb::load_chunks(ctx.connection, scope, id);
-          },
-          [self, payload](chunks_t& chunks) {
-            auto answer = transport::assemble_chunks(chunks, payload.chunk_count, payload.checksum);
-            if (!answer) {
-              auto error = answer.error().to_sync_error();
-              if (auto& onchunkerror = self->state.plan->config.onchunkerror)
-                self->send(self->state.listener, msg::deliver_atom::value,
-                           msg::callback_task{"onchunkerror",
-                                              [onchunkerror, error] { onchunkerror(error); }});
-              fail(self, chunk_failure(error));
-              return;
-            }
-            apply(self, std::make_shared<const transport::download_answer>(std::move(answer).value()),
-                  payload.payload_id);
-          },
-          [self](sync_error& error) { fail(self, chunk_failure(error)); });
-        return;
-      }
-      auto number = missing.front();
-      auto request = transport::build_download_chunk(request_context_for(*st.plan, st.job),
-                                                     st.last_request, payload.payload_id,
-                                                     payload.chunk_count, number);
-      notify(self, "onchunkstart", st.plan->config.onchunkstart,
-             contexts::chunk_start_context(st.scope->name, payload.payload_id,
-                                           payload.chunk_count, number, request));
-      st.stage = "downloading chunk " + std::to_string(number) + " of "
-                 + std::to_string(payload.chunk_count);
-      exchange(self, std::move(request), "downloadchunk",
-               [self, payload, number](exchange_result& result) {
-                 auto& st = self->state;
-                 std::optional<sync_error> error;
-                 std::string data;
-                 if (auto failure = transport::transport_error(result.response)) {
-                   error = failure->to_sync_error();
-                 } else if (auto chunk = transport::parse_download_chunk_answer(result.response.body)) {
-                   data = std::move(chunk).value();
-                 } else {
-                   error = chunk.error().to_sync_error();
-                 }
-                 if (error) {
-                   if (auto& onchunkerror = st.plan->config.onchunkerror)
-                     self->send(st.listener, msg::deliver_atom::value,
-                                msg::callback_task{"onchunkerror", [onchunkerror, e = *error] {
-                                                     onchunkerror(e);
-                                                   }});
-                   fail(self, chunk_failure(*error));
-                   return;
-                 }
-                 auto scope = st.scope->name;
-                 database_call<bool>(
-                   self, st.database, "store chunk " + scope,
-                   [scope, id = payload.payload_id, number, data = std::move(data)](msg::db_context& ctx) {
-                     syncdb::store_chunk(ctx.connection, scope, id, number, data);
-                     return true;
-                   },
-                   [self, payload, number](bool&) {
-                     auto& st = self->state;
-                     ++st.chunks_downloaded;
-                     notify(self, "onchunksuccess", st.plan->config.onchunksuccess,
-                            contexts::chunk_progress_context(st.scope->name, payload.payload_id,
-                                                             payload.chunk_count, number,
-                                                             st.chunks_downloaded, st.server));
-                     fetch_chunks(self, payload);
-                   },
-                   [self](sync_error& error) { fail(self, chunk_failure(error)); });
-               });
+      st.chunks_downloaded = payload.chunk_count - static_cast<std::uint32_t>(missing.size());
+      chunk_fetch fetch;
+      fetch.payload = payload;
+      fetch.queue.assign(missing.begin(), missing.end());
+      st.chunks = std::move(fetch);
+      refill_chunks(self);
     },
     [self](sync_error& error) { fail(self, chunk_failure(error)); });
 }
@@ -240,7 +376,6 @@ void begin_chunks(self_pointer self, transport::chunk_info chunking) {
     },
     [self, payload](bool&) {
       auto& st = self->state;
-      st.chunks_downloaded = 1;
       notify(self, "onchunksuccess", st.plan->config.onchunksuccess,
              contexts::chunk_progress_context(st.scope->name, payload.payload_id,
                                               payload.chunk_count, 1, 1, st.server));
@@ -401,9 +536,16 @@ downloader_actor::behavior_type downloader(self_pointer self, session_plan_ptr p
           {"rowsdownloaded", st.outcome.totals.rows_downloaded},
           {"currentBatch", st.batch_number}}},
       };
-      return status_with_children(self, std::move(own),
-                                  {{caf::actor_cast<caf::actor>(st.processor), "batch_processor"},
-                                   {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
+      std::vector<status_child> children{
+        {caf::actor_cast<caf::actor>(st.processor), "batch_processor"},
+        {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}};
+      if (st.chunks) {
+        own["counters"]["chunksdownloaded"] = st.chunks_downloaded;
+        own["counters"]["chunkcount"] = st.chunks->payload.chunk_count;
+        for (const auto& [number, exchange] : st.chunks->requests) // the exchange shows its chunk
+          children.push_back({caf::actor_cast<caf::actor>(exchange), "http_exchange"});
+      }
+      return status_with_children(self, std::move(own), std::move(children));
     },
   };
 }

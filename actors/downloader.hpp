@@ -1,13 +1,30 @@
 #pragma once
 // The downloader of one scope: asks for the server's changes batch after batch
 // (following the serverblob cursor) until moreChangesAvailable is false, fetches
-// chunked payloads chunk by chunk (stored, so a crash resumes them), and hands each
-// batch to the batch processor, which commits the rows with their cursor.
+// chunked payloads (up to maxparallelchunks chunks at once; each chunk is stored as it
+// arrives, so a stop or a crash resumes with the missing ones), and hands each batch
+// to the batch processor, which commits the rows with their cursor.
 
 #include "actors/listener.hpp"
 #include "messages/messages.hpp"
+#include "persistence/chunk_store.hpp"
+
+#include <deque>
+#include <map>
 
 namespace mxsync {
+
+/// The chunks of one payload being fetched.
+struct chunk_fetch {
+  syncdb::chunk_payload payload;
+  std::deque<std::uint32_t> queue;                 ///< not requested yet, ascending
+  std::map<std::uint32_t, exchange_actor> requests; ///< on the network, by chunk number
+  std::uint32_t storing = 0;                       ///< answered, being written
+  std::optional<sync_error> failure;               ///< the first chunk that failed
+  bool payload_unknown = false; ///< the server no longer has the payload (SY3008E)
+
+  bool idle() const noexcept { return requests.empty() && storing == 0; }
+};
 
 struct downloader_state {
   static inline const char* name = "downloader";
@@ -26,6 +43,8 @@ struct downloader_state {
   bool initialized = false;   ///< a download of the scope completed before this one
   std::int64_t batch_number = 0;
   std::uint32_t chunks_downloaded = 0; ///< of the payload being fetched
+  std::optional<chunk_fetch> chunks;   ///< while a chunked payload is fetched
+  int payload_restarts = 0; ///< batches re-requested because the server lost the payload
   nlohmann::json scope_overrides; ///< what ondownloadstart returned
   std::optional<std::string> payload_to_acknowledge;
   transport::download_request last_request; ///< for downloadchunk requests
