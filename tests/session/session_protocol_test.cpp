@@ -1,0 +1,152 @@
+#define CAF_SUITE session_protocol
+#include <caf/test/unit_test.hpp>
+
+#include "session/forwarding_proxy.hpp"
+#include "session/session_support.hpp"
+#include "transport/password_hash.hpp"
+
+#include <atomic>
+
+using namespace mxsync;
+using namespace mxsync::test;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string config_version = "3409dfe4e9eaa3e22c0002b4f5efaff2b274e18b497280af030e7aa141baa313";
+
+json client_context_of(const json& params) {
+  if (!params.contains("clientcontext"))
+    return nullptr;
+  return json::parse(params["clientcontext"].get<std::string>(), nullptr, false);
+}
+
+bool initial_sync(const json& params) {
+  auto context = client_context_of(params);
+  return context.is_object() && context.value("InitialSync", "") == "true";
+}
+
+} // namespace
+
+CAF_TEST(requests carry what the real client sends across sessions and a failed download resumes) {
+  sync_server server{"protocol"};
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("SRV", 1203)}}), 0);
+  auto device = make_device("protocol");
+  CAF_REQUIRE(device->object("WorkOrder").create(work_orders("CLI", 3)[0]).ok());
+  forwarding_proxy proxy;
+  std::atomic<int> downloads{0};
+  // The second download batch of the first session meets a server failure.
+  proxy.on_request = [&downloads](const std::string& url, json&) -> std::optional<json> {
+    if (forwarding_proxy::endpoint_of(url) == "download" && ++downloads == 2)
+      return json{{"opstatus", 0},
+                  {"d", {{"error", "true"}, {"errcode", "SY2005E"}, {"msg", "replica busy"}}}};
+    return std::nullopt;
+  };
+  recorder events;
+  auto keys = server.session();
+  keys.invokeservicefunction = proxy.function();
+  events.attach(keys);
+  auto first = device->synchronize(keys);
+  CAF_REQUIRE(!first.ok());
+  device->flush();
+
+  // The session error: 7022 with the scope's 7021 and the server's errcode.
+  auto session_error = first.error();
+  CAF_CHECK_EQUAL(session_error.code, 7022);
+  auto scope_error = session_error.info["FSPersistentScope"];
+  CAF_CHECK_EQUAL(scope_error["errorCode"], 7021);
+  auto text = scope_error.dump();
+  CAF_CHECK(text.find("SY2005E") != std::string::npos);
+  CAF_CHECK(text.find("replica busy") != std::string::npos);
+  CAF_CHECK_EQUAL(events.count("onscopeerror"), 1u);
+  CAF_CHECK_EQUAL(events.count("ondownloadsuccess"), 0u);
+  CAF_CHECK_EQUAL(events.count("onbatchprocessingsuccess"), 1u);
+  // Batch 1 is kept, with its cursor (a batch never splits a same-timestamp group, so
+  // it may hold a few more rows than batchsize).
+  auto batch_one = events.context_of("onbatchprocessingsuccess")["batchcontext"];
+  auto first_rows = batch_one["batchrowsdownloaded"].get<std::int64_t>();
+  CAF_CHECK_GREATER_OR_EQUAL(first_rows, 500);
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), first_rows + 1);
+
+  auto calls = proxy.calls();
+  CAF_REQUIRE_GREATER(calls.size(), 3u);
+  // A new device registers first; its instance id goes with every later request.
+  CAF_CHECK_EQUAL(calls[0].first, "registerdevice");
+  auto registration = calls[0].second;
+  CAF_CHECK(registration.contains("deviceID"));
+  CAF_CHECK(registration.contains("os"));
+  auto hashed = transport::hash_password("sha256", "testpassword");
+  auto first_download = calls_to(calls, "download").at(0);
+  auto instance = first_download["instanceid"].get<std::string>();
+  CAF_CHECK(!instance.empty());
+  auto stored = device->executeSelectQuery("select InstanceID from SyncConfigTable");
+  CAF_REQUIRE(stored.ok() && !stored.value().empty());
+  auto kept_instance = stored.value()[0]["InstanceID"];
+  CAF_CHECK_EQUAL(kept_instance, instance);
+  std::optional<std::string> last_session_id;
+  for (const auto& [endpoint, params] : calls) {
+    CAF_CHECK_EQUAL(params["userid"], "testuser");
+    CAF_CHECK_EQUAL(params["password"], hashed);
+    CAF_CHECK_EQUAL(params["AppID"], registration["AppID"]);
+    if (endpoint == "registerdevice")
+      continue;
+    CAF_CHECK_EQUAL(params["instanceid"], instance);
+    CAF_CHECK_EQUAL(params["clientid"], registration["deviceID"]);
+    CAF_CHECK_EQUAL(params["appVersion"], config_version);
+    CAF_CHECK_EQUAL(params["scopename"], "FSPersistentScope");
+    CAF_CHECK_EQUAL(params["strategy"], "PERSISTENT_SYNC");
+    if (endpoint == "download")
+      CAF_CHECK(initial_sync(params));
+    // Once the server named a session, every request echoes it.
+    if (params.contains("konysyncsessionid"))
+      last_session_id = params["konysyncsessionid"].get<std::string>();
+  }
+  CAF_CHECK(last_session_id.has_value());
+  auto app_id = registration["AppID"].get<std::string>();
+  CAF_CHECK(!app_id.empty());
+  auto upload = calls_to(calls, "upload").at(0);
+  auto upload_request = json::parse(upload["UploadRequest"].get<std::string>());
+  CAF_CHECK(upload_request.contains("d"));
+  auto first_batch_blob = events.context_of("onbatchprocessingsuccess")["lastsynctimestamp"];
+
+  // The next session: no registration, the download resumes from batch 1's blob and
+  // still says InitialSync until the scope's first download completes.
+  proxy.on_request = nullptr;
+  proxy.forget_calls();
+  recorder resumed;
+  auto again = server.session();
+  again.invokeservicefunction = proxy.function();
+  resumed.attach(again);
+  auto second = device->synchronize(again);
+  if (!second.ok())
+    CAF_FAIL("resumed session failed: " << second.error().to_json().dump());
+  device->flush();
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 1203 + 1);
+  auto second_calls = proxy.calls();
+  CAF_CHECK_EQUAL(calls_to(second_calls, "registerdevice").size(), 0u);
+  CAF_CHECK_EQUAL(calls_to(second_calls, "upload").size(), 0u); // nothing pending
+  auto resumed_downloads = calls_to(second_calls, "download");
+  CAF_REQUIRE_EQUAL(resumed_downloads.size(), 2u);
+  CAF_CHECK_EQUAL(resumed_downloads[0]["tickcount"], first_batch_blob);
+  for (const auto& params : resumed_downloads)
+    CAF_CHECK(initial_sync(params));
+  // Nothing twice: the resumed batches hold the rest of the server's rows.
+  std::int64_t downloaded = 0, acknowledged = 0;
+  for (std::size_t i = 0; i < resumed.count("onbatchprocessingsuccess"); ++i) {
+    auto batch = resumed.context_of("onbatchprocessingsuccess", i)["batchcontext"];
+    downloaded += batch["batchrowsdownloaded"].get<std::int64_t>();
+    acknowledged += batch.value("acktotalrows", 0);
+  }
+  CAF_MESSAGE("resumed: " << downloaded << " rows downloaded, " << acknowledged << " acknowledged");
+  CAF_CHECK_EQUAL(downloaded + acknowledged, 1203 - first_rows + 1);
+
+  // After a complete download the scope is initialized: no more InitialSync.
+  proxy.forget_calls();
+  auto third = server.session();
+  third.invokeservicefunction = proxy.function();
+  CAF_REQUIRE(device->synchronize(third).ok());
+  for (const auto& params : calls_to(proxy.calls(), "download")) {
+    CAF_CHECK(!initial_sync(params));
+    CAF_CHECK_EQUAL(params["clientcontext"], "{}");
+  }
+}
