@@ -96,10 +96,13 @@ std::string loggable(std::string_view text) {
   return out.empty() ? "-" : out;
 }
 
-std::string supported_paths_hint() {
-  return "the sync service serves POST /syncservice/resources/<endpoint> and "
-         "/syncservice/api/v1/<appid>/<endpoint> with <endpoint> one of registerdevice, upload, "
-         "download, downloadchunk, authenticateUser";
+std::string supported_paths_hint(const web_context_names& names) {
+  std::string hint = "the sync service serves POST /syncservice/resources/<endpoint> and "
+                     "/syncservice/api/v1/<appid>/<endpoint> with <endpoint> one of registerdevice, upload, "
+                     "download, downloadchunk, authenticateUser";
+  if (names.upload != "upload") hint += ", " + names.upload + " (upload)";
+  if (names.download != "download") hint += ", " + names.download + " (download)";
+  return hint;
 }
 
 } // namespace
@@ -109,7 +112,13 @@ bool is_sync_endpoint(std::string_view endpoint) {
          endpoint == "downloadchunk" || endpoint == "authenticateUser";
 }
 
-std::optional<route> parse_route(std::string_view path) {
+std::string canonical_endpoint(std::string_view segment, const web_context_names& names) {
+  if (segment == names.upload) return "upload";
+  if (segment == names.download) return "download";
+  return std::string{segment};
+}
+
+std::optional<route> parse_route(std::string_view path, const web_context_names& names) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   route result;
   if (path.substr(0, resources_prefix.size()) == resources_prefix) {
@@ -124,6 +133,7 @@ std::optional<route> parse_route(std::string_view path) {
     return std::nullopt;
   }
   if (result.endpoint.empty() || result.endpoint.find('/') != std::string::npos) return std::nullopt;
+  result.endpoint = canonical_endpoint(result.endpoint, names);
   return result;
 }
 
@@ -150,10 +160,10 @@ sync_front::answer sync_front::handle(std::string_view path, const param_map& pa
   std::string user = "-";
   if (const auto* userid = find_param(params, "userid"); userid && !userid->empty()) user = *userid;
   try {
-    auto target = parse_route(path);
+    auto target = parse_route(path, options_.web_contexts);
     if (!target)
-      throw protocol_error(malformed_request_errcode,
-                           "unknown endpoint '" + std::string{path} + "': " + supported_paths_hint());
+      throw protocol_error(malformed_request_errcode, "unknown endpoint '" + std::string{path} +
+                                                          "': " + supported_paths_hint(options_.web_contexts));
     json d = dispatch(*target, params, authorization, user);
     d["error"] = "false";
     d["server"] = server_details(local_ip);
@@ -202,7 +212,8 @@ json sync_front::dispatch(const route& target, const param_map& params, std::str
                           std::string& user) const {
   if (!is_sync_endpoint(target.endpoint))
     throw protocol_error(malformed_request_errcode,
-                         "endpoint '" + target.endpoint + "' is not supported: " + supported_paths_hint());
+                         "endpoint '" + target.endpoint + "' is not supported: " +
+                             supported_paths_hint(options_.web_contexts));
   const auto* userid = find_param(params, "userid");
   const auto* password = find_param(params, "password");
   if (userid && !userid->empty() && password) {

@@ -48,14 +48,19 @@ using sync_handler = std::function<nlohmann::json(const sync_request&)>;
 /// The endpoints the front routes; everything else is answered with SY0000E.
 bool is_sync_endpoint(std::string_view endpoint);
 
+/// The endpoint a path segment names: "upload" or "download" for the configured web
+/// contexts (`names`), the segment itself otherwise (the standard names always work).
+std::string canonical_endpoint(std::string_view segment, const web_context_names& names = {});
+
 /// Splits a request path into (appid from the URL or "", endpoint):
-/// /syncservice/resources/<endpoint> or /syncservice/api/v1/<appid>/<endpoint>.
+/// /syncservice/resources/<endpoint> or /syncservice/api/v1/<appid>/<endpoint>, with a
+/// configured web context mapped to its endpoint (canonical_endpoint).
 /// nullopt when the path is neither.
 struct route {
   std::string url_app_id; ///< empty for the /resources/ form
   std::string endpoint;
 };
-std::optional<route> parse_route(std::string_view path);
+std::optional<route> parse_route(std::string_view path, const web_context_names& names = {});
 
 /// The protocol front without HTTP.
 class sync_front {
@@ -63,6 +68,7 @@ public:
   struct options {
     std::vector<std::string> previous_versions; ///< SY3001E instead of SY3005E for these
     std::string host_name;                      ///< d.server.hostName; empty = gethostname()
+    web_context_names web_contexts{};           ///< extra names of upload and download
   };
 
   sync_front(const sync_config& config, const user_directory& users, sync_handler handler,

@@ -46,6 +46,8 @@ constexpr const char* usage_text = R"(usage:
       --log-level <level>     error, warning, info (default) or debug
       --quiet                 same as --log-level error
       --admin-http            serve POST /mxsync/admin/{load,upsert,delete} (data set body; loopback only)
+      --upload-context <name>    also serve upload under <name> (the client's uploadwebcontext)
+      --download-context <name>  also serve download under <name> (the client's downloadwebcontext)
   mxsync-server admin load|upsert|delete --config <file> --db <file> [--table <T>] --rows <file.json>
       load: rows replace stored rows; upsert: given columns are merged into existing rows;
       delete: rows name keys to delete. Without --table the file is {"<Table>": [rows], ...}.
@@ -160,7 +162,8 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
     else if (name == "log-level") cli_level = parse_log_level(*value);
     else if (name == "help") throw usage_error("");
     else if (name == "config" || name == "db" || name == "host" || name == "port" || name == "tls-cert" ||
-             name == "tls-key" || name == "threads" || name == "max-body-bytes")
+             name == "tls-key" || name == "threads" || name == "max-body-bytes" || name == "upload-context" ||
+             name == "download-context")
       overrides.emplace_back(name, *value);
     else throw usage_error("unknown option --" + name);
   });
@@ -175,6 +178,8 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
     else if (name == "threads") settings.threads = static_cast<std::size_t>(parse_number(name, value, 1, 4096));
     else if (name == "max-body-bytes")
       settings.max_body_bytes = static_cast<std::size_t>(parse_number(name, value, 1024, 1LL << 40));
+    else if (name == "upload-context") settings.web_contexts.upload = value;
+    else if (name == "download-context") settings.web_contexts.download = value;
   }
   for (auto& user : cli_users) settings.users.push_back(std::move(user));
   for (auto& token : cli_tokens) settings.tokens.push_back(std::move(token));
@@ -209,7 +214,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   auto data = open_store(settings.db_path, config);
   sync_service service(config, data, settings.service);
   sync_front front(config, users, [&service](const sync_request& request) { return service.handle(request); },
-                   sync_front::options{settings.previous_versions, {}});
+                   sync_front::options{settings.previous_versions, {}, settings.web_contexts});
   auto options = http_server_options::from(settings);
   if (settings.admin_http) {
     // Writes go through the same store as the sync requests (one process owns the file).
@@ -223,6 +228,9 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   std::cout << "listening on " << server.url() << std::endl; // the first line; endl flushes
   log.write(log_level::info, "serving app " + config.app_id + " (config version " + config.version + ") from " +
                                  settings.db_path + " with " + std::to_string(users.size()) + " user(s)");
+  if (settings.web_contexts != web_context_names{})
+    log.write(log_level::info, "upload also served as '" + settings.web_contexts.upload + "', download as '" +
+                                   settings.web_contexts.download + "'");
 
   // The signal thread: waits for SIGTERM/SIGINT and stops the server; SIGUSR1
   // from the main thread means serving ended on its own.

@@ -110,6 +110,32 @@ scope_settings parse_scope(const json& value, const std::string& key) {
 
 } // namespace
 
+void validate_web_context(const std::string& name, const std::string& key) {
+  if (name.empty()) fail(key + " must not be empty");
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
+    if (!ok)
+      fail(key + " must be one path segment of the characters A-Z a-z 0-9 . _ -, got '" + name + "'");
+  }
+  if (name == "." || name == "..") fail(key + " must be a name, not '" + name + "'");
+}
+
+void validate_web_contexts(const web_context_names& names) {
+  validate_web_context(names.upload, "the upload web context (--upload-context, settings key web_contexts.upload)");
+  validate_web_context(names.download,
+                       "the download web context (--download-context, settings key web_contexts.download)");
+  if (names.upload == names.download)
+    fail("the upload and download web contexts must differ, both are '" + names.upload + "'");
+  auto check_free = [](const std::string& name, const char* which, const char* other) {
+    for (const char* taken : {"registerdevice", "downloadchunk", "authenticateUser", other})
+      if (name == taken)
+        fail(std::string{"the "} + which + " web context '" + name + "' is the name of another endpoint");
+  };
+  check_free(names.upload, "upload", "download");
+  check_free(names.download, "download", "upload");
+}
+
 log_level parse_log_level(const std::string& name) {
   if (name == "error" || name == "quiet") return log_level::error;
   if (name == "warning" || name == "warn") return log_level::warning;
@@ -150,7 +176,8 @@ void apply_settings_json(server_settings& settings, const json& value, const std
   check_known_keys(value,
                    {"host", "port", "config", "db", "users", "previous_versions", "max_body_bytes", "threads",
                     "keep_alive_timeout_seconds", "keep_alive_max_requests", "read_timeout_seconds", "tls",
-                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http", "tokens"},
+                    "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http", "tokens",
+                    "web_contexts"},
                    "the settings file");
   constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
   if (value.contains("host")) settings.host = get_string(value["host"], "host");
@@ -203,6 +230,19 @@ void apply_settings_json(server_settings& settings, const json& value, const std
     if (tls.contains("cert")) settings.tls_cert = resolve_path(get_string(tls["cert"], "tls.cert"), base_dir);
     if (tls.contains("key")) settings.tls_key = resolve_path(get_string(tls["key"], "tls.key"), base_dir);
   }
+  if (value.contains("web_contexts")) {
+    const auto& contexts = require_type(value["web_contexts"], json::value_t::object, "web_contexts",
+                                        "an object {\"upload\", \"download\"}");
+    check_known_keys(contexts, {"upload", "download"}, "web_contexts");
+    if (contexts.contains("upload")) {
+      settings.web_contexts.upload = get_string(contexts["upload"], "web_contexts.upload");
+      validate_web_context(settings.web_contexts.upload, "settings key 'web_contexts.upload'");
+    }
+    if (contexts.contains("download")) {
+      settings.web_contexts.download = get_string(contexts["download"], "web_contexts.download");
+      validate_web_context(settings.web_contexts.download, "settings key 'web_contexts.download'");
+    }
+  }
   if (value.contains("admin_http"))
     settings.admin_http = require_type(value["admin_http"], json::value_t::boolean, "admin_http", "true or false")
                               .get<bool>();
@@ -253,6 +293,7 @@ void validate_settings(const server_settings& settings) {
     fail("no users: give --user <userid>:<password> or settings key \"users\"");
   if (settings.threads < 1) fail("threads must be at least 1");
   if (settings.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
+  validate_web_contexts(settings.web_contexts);
 }
 
 void validate_against_config(const server_settings& settings, const sync_config& config) {

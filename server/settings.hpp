@@ -39,6 +39,23 @@ user_entry parse_user_option(const std::string& text);
 /// Parses "userid:token" (the --token option).
 std::pair<std::string, std::string> parse_token_option(const std::string& text);
 
+/// The names the upload and download endpoints are served under besides their standard
+/// names: a Foundry app may set uploadwebcontext/downloadwebcontext to its own service
+/// path (the client then posts to <base><name>). Each is one path segment.
+struct web_context_names {
+  std::string upload = "upload";
+  std::string download = "download";
+
+  bool operator==(const web_context_names&) const = default;
+};
+
+/// Throws settings_error unless `name` is a usable web context: non-empty, only
+/// A-Z a-z 0-9 . _ - (one path segment), not "." or "..". `key` names the setting.
+void validate_web_context(const std::string& name, const std::string& key);
+/// Each name valid, the two different, and neither the name of another endpoint
+/// (registerdevice, downloadchunk, authenticateUser, or the other's standard name).
+void validate_web_contexts(const web_context_names& names);
+
 struct server_settings {
   std::string host = "127.0.0.1"; ///< loopback unless told otherwise
   int port = 8080;                 ///< 0 = any free port
@@ -61,6 +78,9 @@ struct server_settings {
   log_level level = log_level::info;
   /// Serve POST /mxsync/admin/{load,upsert,delete} (loopback host and clients only).
   bool admin_http = false;
+  /// Extra endpoint names for upload and download (settings key web_contexts,
+  /// --upload-context, --download-context); the standard names always work.
+  web_context_names web_contexts;
   service_settings service;
 
   bool tls_enabled() const { return tls_cert.has_value() && tls_key.has_value(); }

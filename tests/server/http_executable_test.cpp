@@ -231,6 +231,41 @@ CAF_TEST(the settings file configures users and limits) {
   CAF_CHECK(std::filesystem::exists(dir.file("server.db")));
 }
 
+CAF_TEST(web contexts from the settings file and the command line) {
+  temp_dir dir;
+  write_file(dir.file("settings.json"), R"({"web_contexts": {"upload": "file-up", "download": "file-down"}})");
+  auto args = serve_args(dir);
+  args.insert(args.end(), {"--settings", dir.file("settings.json"), "--download-context", "cli.down"});
+  child_process server(args, dir.file("stderr.txt"));
+  auto port = port_of(server.read_line());
+  CAF_REQUIRE(port > 0);
+  session device(port);
+  json download_params = {{"enablebatching", "true"}, {"batchsize", "500"}, {"tickcount", "0"},
+                          {"scopename", "FSPersistentScope"}, {"strategy", "PERSISTENT_SYNC"},
+                          {"instanceid", "exe-instance"}, {"clientid", "exe-device"}, {"clientcontext", "{}"}};
+  auto custom = device.call("cli.down", download_params); // the command line overrides the file
+  CAF_CHECK_EQUAL(custom["error"], "false");
+  auto standard = device.call("download", download_params);
+  CAF_CHECK_EQUAL(standard["error"], "false");
+  auto replaced = device.call("file-down", download_params);
+  CAF_CHECK_EQUAL(replaced["errcode"], "SY0000E");
+  json upload_params = {{"UploadRequest", json{{"d", {{"results", json::array()}, {"scopeName", "FSPersistentScope"}}}}.dump()},
+                        {"clientcontext", "{}"}, {"scopename", "FSPersistentScope"}, {"strategy", "PERSISTENT_SYNC"},
+                        {"instanceid", "exe-instance"}, {"clientid", "exe-device"}};
+  auto uploaded = device.call("file-up", upload_params);
+  CAF_CHECK_EQUAL(uploaded["error"], "false");
+  CAF_CHECK_EQUAL(server.stop(), 0);
+
+  auto bad = serve_args(dir);
+  bad.insert(bad.end(), {"--upload-context", "sync/upload"});
+  auto [code, output] = run_command(bad, dir.file("stderr.txt"));
+  CAF_CHECK_EQUAL(code, 2);
+  CAF_CHECK_EQUAL(output, "");
+  auto message = read_text(dir.file("stderr.txt"));
+  CAF_CHECK(message.find("--upload-context") != std::string::npos);
+  CAF_CHECK(message.find("sync/upload") != std::string::npos);
+}
+
 CAF_TEST(argument errors exit with code 2 and a message) {
   temp_dir dir;
   auto [code, output] = run_command({"--db", dir.file("x.db"), "--port", "0"}, dir.file("stderr.txt"));

@@ -157,6 +157,114 @@ CAF_TEST(routes) {
   CAF_CHECK(!parse_route("/syncservice/api/v1/upload").has_value());
 }
 
+CAF_TEST(custom web contexts route to upload and download) {
+  web_context_names names{"mxUpload", "sync.download-v2"};
+  auto upload = parse_route("/syncservice/resources/mxUpload", names);
+  CAF_REQUIRE(upload.has_value());
+  CAF_CHECK_EQUAL(upload->endpoint, "upload");
+  auto download = parse_route("/syncservice/api/v1/konyfsjs/sync.download-v2/", names);
+  CAF_REQUIRE(download.has_value());
+  CAF_CHECK_EQUAL(download->endpoint, "download");
+  CAF_CHECK_EQUAL(download->url_app_id, "konyfsjs");
+  // The standard names keep working, the other endpoints are untouched.
+  for (const char* standard : {"upload", "download", "registerdevice", "downloadchunk", "authenticateUser"}) {
+    auto route = parse_route(std::string{"/syncservice/resources/"} + standard, names);
+    CAF_REQUIRE(route.has_value());
+    CAF_CHECK_EQUAL(route->endpoint, standard);
+  }
+  // Without the names a custom segment is just an unknown endpoint.
+  auto plain = parse_route("/syncservice/resources/mxUpload");
+  CAF_REQUIRE(plain.has_value());
+  CAF_CHECK_EQUAL(plain->endpoint, "mxUpload");
+  CAF_CHECK(!is_sync_endpoint(plain->endpoint));
+  CAF_CHECK(!parse_route("/syncservice/resources/mxUpload/x", names).has_value());
+  CAF_CHECK_EQUAL(canonical_endpoint("mxupload", names), "mxupload"); // names are case-sensitive
+
+  // Through the front: the core sees "upload"; a front without the names refuses.
+  echo_core core;
+  user_directory users;
+  users.add_user("testuser", "testpassword");
+  sync_front custom(workorder_config(), users, core.handler(), sync_front::options{{}, "testhost", names});
+  sync_front standard(workorder_config(), users, core.handler(), sync_front::options{{}, "testhost"});
+  param_map params;
+  auto upload_json = upload_params();
+  for (const auto& [name, value] : upload_json.items()) params[name] = value.get<std::string>();
+  auto accepted = custom.handle("/syncservice/resources/mxUpload", params, "127.0.0.1");
+  CAF_CHECK_EQUAL(accepted.outcome, "ok");
+  auto seen = accepted.body["d"]["echo"]["endpoint"];
+  CAF_CHECK_EQUAL(seen, "upload");
+  auto via_standard = custom.handle("/syncservice/resources/upload", params, "127.0.0.1");
+  CAF_CHECK_EQUAL(via_standard.outcome, "ok");
+  auto refused = standard.handle("/syncservice/resources/mxUpload", params, "127.0.0.1");
+  CAF_CHECK_EQUAL(refused.outcome, "SY0000E");
+  auto message = refused.body["d"]["msg"].get<std::string>();
+  CAF_CHECK(message.find("mxUpload") != std::string::npos);
+  auto unknown = custom.handle("/syncservice/resources/other", params, "127.0.0.1");
+  CAF_CHECK_EQUAL(unknown.outcome, "SY0000E");
+  auto hint = unknown.body["d"]["msg"].get<std::string>();
+  CAF_CHECK(hint.find("mxUpload (upload)") != std::string::npos);
+  CAF_CHECK_EQUAL(core.calls.load(), 2);
+}
+
+CAF_TEST(web context settings are validated) {
+  server_settings settings;
+  apply_settings_json(settings, json::parse(R"({"web_contexts": {"upload": "up_1", "download": "Down.2-x"}})"));
+  CAF_CHECK_EQUAL(settings.web_contexts.upload, "up_1");
+  CAF_CHECK_EQUAL(settings.web_contexts.download, "Down.2-x");
+  server_settings only_download;
+  apply_settings_json(only_download, json::parse(R"({"web_contexts": {"download": "pull"}})"));
+  CAF_CHECK_EQUAL(only_download.web_contexts.upload, "upload");
+  CAF_CHECK_EQUAL(only_download.web_contexts.download, "pull");
+
+  auto file_error = [](const std::string& text) -> std::string {
+    server_settings refused;
+    try {
+      apply_settings_json(refused, json::parse(text));
+    } catch (const settings_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  auto mentions = [](const std::string& message, const std::string& part) {
+    bool found = message.find(part) != std::string::npos;
+    if (!found) CAF_MESSAGE("message: " << message);
+    return found;
+  };
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"upload": ""}})"), "web_contexts.upload"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"upload": "a/b"}})"), "A-Z a-z 0-9 . _ -"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"download": "a b"}})"), "web_contexts.download"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"download": ".."}})"), "'..'"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"download": "d%41"}})"), "d%41"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"upload": 5}})"), "web_contexts.upload"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": {"uplaod": "x"}})"), "uplaod"));
+  CAF_CHECK(mentions(file_error(R"({"web_contexts": "x"})"), "web_contexts"));
+
+  // The complete settings (also what --upload-context / --download-context set).
+  auto complete_error = [](web_context_names names) -> std::string {
+    server_settings complete;
+    complete.config_path = "c.json";
+    complete.db_path = "d.db";
+    complete.users.push_back(parse_user_option("u:p"));
+    complete.web_contexts = std::move(names);
+    try {
+      validate_settings(complete);
+    } catch (const settings_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  CAF_CHECK_EQUAL(complete_error({}), "accepted");
+  CAF_CHECK_EQUAL(complete_error({"myupload", "mydownload"}), "accepted");
+  CAF_CHECK_EQUAL(complete_error({"upload", "pull"}), "accepted");
+  CAF_CHECK(mentions(complete_error({"a/b", "download"}), "--upload-context"));
+  CAF_CHECK(mentions(complete_error({"upload", ""}), "--download-context"));
+  CAF_CHECK(mentions(complete_error({"same", "same"}), "must differ"));
+  CAF_CHECK(mentions(complete_error({"download", "pull"}), "another endpoint"));
+  CAF_CHECK(mentions(complete_error({"push", "upload"}), "another endpoint"));
+  CAF_CHECK(mentions(complete_error({"registerdevice", "download"}), "another endpoint"));
+  CAF_CHECK(mentions(complete_error({"upload", "downloadchunk"}), "another endpoint"));
+}
+
 // ---------------------------------------------------------------- users
 
 CAF_TEST(every client digest of the password is accepted) {
