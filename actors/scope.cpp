@@ -41,13 +41,44 @@ void fail(self_pointer self, const sync_error& error) {
 
 void succeed(self_pointer self) {
   auto& st = self->state;
-  if (auto& onscopesuccess = st.plan->config.onscopesuccess) {
-    auto context = contexts::scope_context(view_of(st));
-    self->send(st.listener, msg::deliver_atom::value,
-               msg::callback_task{"onscopesuccess",
-                                  [onscopesuccess, context] { onscopesuccess(context); }});
+  auto& onscopesuccess = st.plan->config.onscopesuccess;
+  if (!onscopesuccess) {
+    deliver(self);
+    return;
   }
-  deliver(self);
+  // onscopesuccess carries where the scope ended: the final download blob, or the
+  // upload state when the download was skipped (docs/callbacks.md 2.2).
+  st.stage = "reading final position";
+  bool downloaded = scope_downloads(st.plan->config, st.job.scope);
+  auto filters = nlohmann::json{};
+  if (auto it = st.plan->config.filterparams.find(st.job.scope);
+      it != st.plan->config.filterparams.end())
+    filters = it->second;
+  auto filter = downloaded ? syncdb::filter_value_text(filters) : std::string{"no filter"};
+  using position_t = syncdb::scope_position;
+  auto announce = [self, downloaded](const position_t* position) {
+    auto& st = self->state;
+    auto view = view_of(st);
+    std::string blob;
+    if (position) {
+      blob = downloaded ? position->download_blob : position->upload_blob;
+      view.upload_sequence = position->upload_sequence;
+    }
+    view.last_sync_timestamp = std::move(blob);
+    auto context = downloaded ? contexts::scope_success_context(view)
+                              : contexts::scope_upload_only_context(view);
+    self->send(st.listener, msg::deliver_atom::value,
+               msg::callback_task{"onscopesuccess", [cb = st.plan->config.onscopesuccess,
+                                                     context] { cb(context); }});
+    deliver(self);
+  };
+  database_call<position_t>(
+    self, st.database, "final position " + st.job.scope,
+    [scope = st.job.scope, filter](msg::db_context& ctx) {
+      return syncdb::read_scope_position(ctx.connection, ctx.config, scope, filter);
+    },
+    [announce](position_t& position) { announce(&position); },
+    [announce](sync_error&) { announce(nullptr); });
 }
 
 /// removeafterupload: the acknowledged rows of the listed objects go, locally only.
@@ -173,11 +204,10 @@ scope_actor::behavior_type scope(self_pointer self, session_plan_ptr plan, scope
         [scope = st.job.scope](msg::db_context& ctx) {
           return syncdb::read_scope_position(ctx.connection, ctx.config, scope);
         },
-        [self](position_t& position) {
+        [self](position_t&) {
           auto& st = self->state;
           if (auto& onscopestart = st.plan->config.onscopestart) {
-            auto context = contexts::scope_context(
-              view_of(st, position.download_blob, position.upload_sequence));
+            auto context = contexts::scope_start_context(view_of(st));
             self->send(st.listener, msg::deliver_atom::value,
                        msg::callback_task{"onscopestart",
                                           [onscopestart, context] { onscopestart(context); }});

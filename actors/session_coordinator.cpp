@@ -33,7 +33,8 @@ contexts::scope_view view_of(const session_coordinator_state& st) {
           {}, 0, std::nullopt};
 }
 
-void finish(self_pointer self) {
+/// `success_context`: what onsyncsuccess gets (read by finish_with_success).
+void finish(self_pointer self, nlohmann::json success_context = nullptr) {
   auto& st = self->state;
   st.stage = "done";
   const auto& config = st.plan->config;
@@ -45,7 +46,8 @@ void finish(self_pointer self) {
                    msg::callback_task{"onsyncerror", [cb = config.onsyncerror,
                                                       error = *st.outcome.error] { cb(error); }});
     } else if (config.onsyncsuccess) {
-      auto context = contexts::session_context(view_of(st));
+      auto context = success_context.is_object() ? std::move(success_context)
+                                                 : contexts::session_context(view_of(st));
       self->send(st.listener, msg::deliver_atom::value,
                  msg::callback_task{"onsyncsuccess",
                                     [cb = config.onsyncsuccess, context] { cb(context); }});
@@ -55,13 +57,46 @@ void finish(self_pointer self) {
   self->quit();
 }
 
+/// onsyncsuccess gets the context after the last scope: its final blob (the upload
+/// blob when its download was skipped) as lastsynctimestamp (docs/callbacks.md 2.2).
+void finish_with_success(self_pointer self) {
+  auto& st = self->state;
+  if (!st.plan->config.onsyncsuccess || st.current_scope.empty()) {
+    finish(self);
+    return;
+  }
+  st.stage = "reading final position";
+  const auto& config = st.plan->config;
+  bool downloaded = scope_downloads(config, st.current_scope);
+  auto filters = nlohmann::json{};
+  if (auto it = config.filterparams.find(st.current_scope); it != config.filterparams.end())
+    filters = it->second;
+  auto filter = downloaded ? syncdb::filter_value_text(filters) : std::string{"no filter"};
+  database_call<syncdb::scope_position>(
+    self, st.database, "final position " + st.current_scope,
+    [scope = st.current_scope, filter](msg::db_context& ctx) {
+      return syncdb::read_scope_position(ctx.connection, ctx.config, scope, filter);
+    },
+    [self, downloaded](syncdb::scope_position& position) {
+      auto view = view_of(self->state);
+      view.last_sync_timestamp = downloaded ? position.download_blob : position.upload_blob;
+      view.upload_sequence = position.upload_sequence;
+      finish(self, downloaded ? contexts::session_context(view)
+                              : contexts::scope_upload_only_context(view));
+    },
+    [self](sync_error&) { finish(self); });
+}
+
 void run_next_scope(self_pointer self) {
   auto& st = self->state;
   const auto& scopes = st.plan->sync->scopes;
   if (st.next_scope >= scopes.size()) {
-    if (!st.failed_scopes.empty())
+    if (!st.failed_scopes.empty()) {
       st.outcome.error = contexts::session_error(st.failed_scopes);
-    finish(self);
+      finish(self);
+    } else {
+      finish_with_success(self);
+    }
     return;
   }
   if (st.plan->stopping()) {

@@ -23,7 +23,7 @@ contexts::scope_view view_of(const uploader_state& st) {
   return {st.scope->name,
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::upload),
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::download),
-          st.download_blob,
+          st.upload_blob, // upload callbacks carry the upload blob (docs/callbacks.md 2.1)
           st.upload_sequence,
           st.server};
 }
@@ -40,8 +40,11 @@ void notify(self_pointer self, const char* event, const event_callback& callback
 
 /// uploadcontext: cumulative over the scope's batches.
 nlohmann::json cumulative_context(const uploader_state& st) {
+  std::vector<std::string> objects;
+  for (const auto& table : st.scope->tables)
+    objects.push_back(table.name);
   return contexts::upload_context(st.outcome.totals, st.outcome.per_object, st.outcome.acks,
-                                  st.scope->strategy == sync_strategy::ota_sync);
+                                  st.scope->strategy == sync_strategy::ota_sync, objects);
 }
 
 void finish(self_pointer self) {
@@ -232,7 +235,7 @@ void start_batch(self_pointer self) {
       after_batch_start(std::move(request), nullptr);
       return;
     }
-    auto context = contexts::upload_start_context(view_of(st), request, st.batch_number);
+    auto context = contexts::upload_start_context(view_of(st), request);
     st.stage = "waiting for onuploadbatchstart";
     self->request(st.listener, caf::infinite, msg::invoke_atom::value,
                   msg::callback_call{"onuploadbatchstart", [callback, context] {
@@ -247,7 +250,7 @@ void start_batch(self_pointer self) {
     ask_batch_start(std::move(request));
     return;
   }
-  auto context = contexts::upload_start_context(view_of(st), request, st.batch_number);
+  auto context = contexts::upload_start_context(view_of(st), request);
   st.stage = "waiting for onuploadstart";
   self->request(st.listener, caf::infinite, msg::invoke_atom::value,
                 msg::callback_call{"onuploadstart", [callback, context] { return callback(context); }})

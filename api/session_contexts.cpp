@@ -1,47 +1,109 @@
 #include "api/session_contexts.hpp"
 
+#include <algorithm>
+
 namespace mxsync::contexts {
 
 using json = nlohmann::json;
 
-json scope_context(const scope_view& view) {
-  json context{
-    {"uploadurl", view.upload_url},
-    {"downloadurl", view.download_url},
-    {"currentScope", view.scope},
-    {"lastsynctimestamp", view.last_sync_timestamp},
-    {"uploadsequencenumber", view.upload_sequence},
-  };
-  if (view.server)
-    context["serverDetails"] = {{"hostName", view.server->host_name},
-                                {"ipAddress", view.server->ip_address}};
-  return context;
+namespace {
+
+/// The keys every scope-level context starts with.
+json base_context(const scope_view& view) {
+  return {{"uploadurl", view.upload_url},
+          {"downloadurl", view.download_url},
+          {"currentScope", view.scope}};
+}
+
+/// Per object ack kinds: the batch's counts belong to an object when it is the only one
+/// with acknowledgements; `uploaded` (OTA upload answers) names the kinds when all of an
+/// object's uploaded rows were acknowledged.
+struct ack_kinds {
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+  std::int64_t deleted = 0;
+};
+
+ack_kinds ack_kinds_of(const syncdb::batch_result& batch, const std::string& object,
+                       const syncdb::change_counts* uploaded = nullptr) {
+  std::int64_t mine = 0;
+  std::size_t objects_with_acks = 0;
+  for (const auto& [name, counts] : batch.per_object) {
+    if (counts.acknowledged > 0)
+      ++objects_with_acks;
+    if (name == object)
+      mine = counts.acknowledged;
+  }
+  if (mine == 0)
+    return {};
+  if (objects_with_acks == 1)
+    return {batch.ack_inserted, batch.ack_updated, batch.ack_deleted};
+  if (uploaded && uploaded->total() == mine)
+    return {uploaded->inserted, uploaded->updated, uploaded->deleted};
+  return {}; // several objects acknowledged in one batch: not told apart (persistence)
+}
+
+} // namespace
+
+json server_details(const std::optional<transport::server_details>& server) {
+  if (!server)
+    return {{"hostName", nullptr}, {"ipAddress", nullptr}};
+  return {{"hostName", server->host_name}, {"ipAddress", server->ip_address}};
 }
 
 json sync_start_context(const scope_view& view) {
   return {{"uploadurl", view.upload_url}, {"downloadurl", view.download_url}};
 }
 
-json session_context(const scope_view& view) { return scope_context(view); }
+json scope_start_context(const scope_view& view) { return base_context(view); }
+
+json scope_success_context(const scope_view& view) {
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  if (view.server)
+    context["serverDetails"] = server_details(view.server);
+  return context;
+}
+
+json scope_upload_only_context(const scope_view& view) {
+  auto context = scope_success_context(view);
+  context["uploadsequencenumber"] = view.upload_sequence;
+  return context;
+}
+
+json scope_context(const scope_view& view) { return scope_success_context(view); }
+
+json session_context(const scope_view& view) { return scope_success_context(view); }
 
 json request_params(const transport::wire_request& request) {
   json params = json::object();
-  for (const auto& [name, value] : request.params)
+  for (const auto& [name, value] : request.params) {
+    // clientcontext is still an object in the callbacks; it becomes JSON text on the wire
+    // (docs/callbacks.md 3). Returning the object gives the same text again.
+    if (name == "clientcontext") {
+      auto object = json::parse(value, nullptr, /*allow_exceptions=*/false);
+      if (object.is_object()) {
+        params[name] = std::move(object);
+        continue;
+      }
+    }
     params[name] = value;
+  }
   return params;
 }
 
-json upload_start_context(const scope_view& view, const transport::wire_request& request,
-                          std::int64_t batch_number) {
-  auto context = scope_context(view);
+json upload_start_context(const scope_view& view, const transport::wire_request& request) {
+  auto context = base_context(view);
   context["uploadRequest"] = request_params(request);
-  context["uploadbatchnumber"] = batch_number;
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  context["uploadsequencenumber"] = view.upload_sequence;
   return context;
 }
 
 json upload_context(const syncdb::change_counts& totals,
                     const std::vector<std::pair<std::string, syncdb::change_counts>>& per_object,
-                    const syncdb::batch_result& acks, bool ota) {
+                    const syncdb::batch_result& acks, bool ota,
+                    const std::vector<std::string>& scope_objects) {
   json context{
     {"rowsuploaded", totals.total()},
     {"rowsinserted", totals.inserted},
@@ -50,22 +112,41 @@ json upload_context(const syncdb::change_counts& totals,
   };
   if (!ota)
     return context; // persistent acks are reported in the download's batchcontext
-  json objects = json::object();
-  for (const auto& [name, counts] : per_object)
-    objects[name] = {{"rowsuploaded", counts.total()},   {"rowsinserted", counts.inserted},
-                     {"rowsupdated", counts.updated},    {"rowsdeleted", counts.deleted},
-                     {"ackinsertedrows", 0},             {"ackupdatedrows", 0},
-                     {"ackdeletedrows", 0},              {"acktotalrows", 0},
-                     {"rowsfailedtoupload", 0}};
-  auto acked = acks.object_level_info();
-  for (auto& [name, entry] : acked.items()) {
-    auto& target = objects[name];
-    target["acktotalrows"] = entry.value("rowsacknowledged", 0);
-    target["rowsfailedtoupload"] = entry.value("rowsfailedtoupload", 0);
-    if (entry.contains("reconciledprimarykeys"))
-      target["reconciledprimarykeys"] = entry["reconciledprimarykeys"];
+  // Every object of the scope has an entry, also without rows (docs/callbacks.md 2.3).
+  std::vector<std::pair<std::string, syncdb::change_counts>> objects;
+  for (const auto& name : scope_objects)
+    objects.emplace_back(name, syncdb::change_counts{});
+  for (const auto& [name, counts] : per_object) {
+    auto it = std::find_if(objects.begin(), objects.end(),
+                           [&](const auto& entry) { return entry.first == name; });
+    if (it == objects.end())
+      objects.emplace_back(name, counts);
+    else
+      it->second = counts;
   }
-  context["objectlevelinfo"] = std::move(objects);
+  auto acked = acks.object_level_info();
+  json info = json::object();
+  for (const auto& [name, counts] : objects) {
+    json entry{{"rowsuploaded", counts.total()}, {"rowsinserted", counts.inserted},
+               {"rowsupdated", counts.updated},   {"rowsdeleted", counts.deleted},
+               {"ackinsertedrows", 0},            {"ackupdatedrows", 0},
+               {"ackdeletedrows", 0},             {"acktotalrows", 0},
+               {"rowsfailedtoupload", 0}};
+    if (acked.contains(name)) {
+      const auto& from_ack = acked[name];
+      auto kinds = ack_kinds_of(acks, name, &counts);
+      entry["ackinsertedrows"] = kinds.inserted;
+      entry["ackupdatedrows"] = kinds.updated;
+      entry["ackdeletedrows"] = kinds.deleted;
+      entry["acktotalrows"] = from_ack.value("rowsacknowledged", std::int64_t{0});
+      entry["rowsfailedtoupload"] = from_ack.value("rowsfailedtoupload", std::int64_t{0});
+      // The ack adds reconciledprimarykeys to the objects it names (empty when no key changed).
+      entry["reconciledprimarykeys"] =
+        from_ack.contains("reconciledprimarykeys") ? from_ack["reconciledprimarykeys"] : json::array();
+    }
+    info[name] = std::move(entry);
+  }
+  context["objectlevelinfo"] = std::move(info);
   context["acktotalrows"] = acks.ack_total;
   context["ackinsertedrows"] = acks.ack_inserted;
   context["ackupdatedrows"] = acks.ack_updated;
@@ -77,13 +158,11 @@ json upload_context(const syncdb::change_counts& totals,
 
 json upload_batch_counts(const syncdb::change_counts& batch,
                          const std::optional<transport::server_details>& server) {
-  json counts{{"rowsuploaded", batch.total()},
-              {"rowsinserted", batch.inserted},
-              {"rowsupdated", batch.updated},
-              {"rowsdeleted", batch.deleted}};
-  if (server)
-    counts["serverDetails"] = {{"hostName", server->host_name}, {"ipAddress", server->ip_address}};
-  return counts;
+  return {{"rowsuploaded", batch.total()},
+          {"rowsinserted", batch.inserted},
+          {"rowsupdated", batch.updated},
+          {"rowsdeleted", batch.deleted},
+          {"serverDetails", server_details(server)}};
 }
 
 json upload_batch_success_context(json upload_context, json batch_counts) {
@@ -92,42 +171,77 @@ json upload_batch_success_context(json upload_context, json batch_counts) {
 }
 
 json upload_success_context(const scope_view& view, json upload_context) {
-  auto context = scope_context(view);
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  context["uploadsequencenumber"] = view.upload_sequence;
+  context["serverDetails"] = server_details(view.server);
   context["uploadcontext"] = std::move(upload_context);
   return context;
 }
 
 json download_start_context(const scope_view& view, const transport::wire_request& request,
-                            std::int64_t batch_number) {
-  auto context = scope_context(view);
+                            std::int64_t /*batch_number*/) {
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
   context["downloadRequest"] = request_params(request);
-  context["batchnumber"] = batch_number;
   return context;
 }
 
-json batch_counts(const syncdb::batch_result& batch, std::optional<std::int64_t> pending_batches) {
-  return {
+json batch_counts(const syncdb::batch_result& batch, std::optional<std::int64_t> pending_batches,
+                  bool ota) {
+  json objects = json::object();
+  auto levels = batch.object_level_info();
+  for (const auto& [name, counts] : batch.per_object) {
+    auto kinds = ack_kinds_of(batch, name);
+    json entry{{"batchrowsdownloaded", counts.downloaded},
+               {"rowsinserted", counts.inserted},
+               {"rowsupdated", counts.updated},
+               {"rowsdeleted", counts.deleted},
+               {"ackinsertedrows", kinds.inserted},
+               {"ackupdatedrows", kinds.updated},
+               {"ackdeletedrows", kinds.deleted},
+               {"acktotalrows", counts.acknowledged},
+               {"rowsfailedtoupload", counts.failed}};
+    if (levels.contains(name) && levels[name].contains("reconciledprimarykeys"))
+      entry["reconciledprimarykeys"] = levels[name]["reconciledprimarykeys"];
+    objects[name] = std::move(entry);
+  }
+  json counts{
     {"batchrowsdownloaded", batch.rows_downloaded},
-    {"rowsdownloaded", batch.rows_downloaded},
+    {"rowsdownloaded", batch.rows_downloaded}, // mxsync: read by mxsync-cli
     {"rowsinserted", batch.rows_inserted},
     {"rowsupdated", batch.rows_updated},
     {"rowsdeleted", batch.rows_deleted},
-    {"rowsskipped", batch.rows_skipped},
     {"rowsfailedtoupload", static_cast<std::int64_t>(batch.failed_rows.size())},
     {"failedrowinfo", batch.failed_row_info()},
-    {"objectlevelinfo", batch.object_level_info()},
+    {"objectlevelinfo", std::move(objects)},
     {"pendingbatches", pending_batches.value_or(0)},
-    {"acktotalrows", batch.ack_total},
-    {"ackinsertedrows", batch.ack_inserted},
-    {"ackupdatedrows", batch.ack_updated},
-    {"ackdeletedrows", batch.ack_deleted},
   };
+  if (!ota) { // OTA acks come with the upload answer: uploadcontext has them
+    counts["acktotalrows"] = batch.ack_total;
+    counts["ackinsertedrows"] = batch.ack_inserted;
+    counts["ackupdatedrows"] = batch.ack_updated;
+    counts["ackdeletedrows"] = batch.ack_deleted;
+  }
+  return counts;
 }
 
-json batch_context(const scope_view& view, json counts, std::int64_t batch_number) {
-  auto context = scope_context(view);
+json batch_counts(const syncdb::batch_result& batch, std::optional<std::int64_t> pending_batches) {
+  return batch_counts(batch, pending_batches, false);
+}
+
+json batch_context(const scope_view& view, json counts, std::int64_t /*batch_number*/) {
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  context["serverDetails"] = server_details(view.server);
   context["batchcontext"] = std::move(counts);
-  context["batchnumber"] = batch_number;
+  return context;
+}
+
+json download_success_context(const scope_view& view) {
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  context["serverDetails"] = server_details(view.server);
   return context;
 }
 
@@ -150,17 +264,23 @@ json chunk_progress_context(const std::string& scope, const std::string& payload
                {"scopename", scope},
                {"chunkid", chunk_number},
                {"pendingchunks", chunk_count - chunks_downloaded},
-               {"chunksdownloaded", chunks_downloaded}};
-  if (server)
-    context["serverDetails"] = {{"hostName", server->host_name},
-                                {"ipAddress", server->ip_address}};
+               {"chunksdownloaded", chunks_downloaded},
+               {"serverDetails", server_details(server)}};
   return context;
+}
+
+sync_error chunk_error(const json& progress_context, const sync_error& cause) {
+  sync_error error = cause;
+  error.info = progress_context;
+  error.info["errorInfo"] = cause.info;
+  return error;
 }
 
 json retry_context(const transport::wire_request& request, int error_code,
                    const std::string& error_message, int retry_count) {
   return {{"request", request_params(request)},
-          {"errorResponse", {{"errorCode", error_code}, {"errorMessage", error_message}}},
+          {"errorResponse",
+           {{"opstatus", error_code}, {"errcode", error_code}, {"errmsg", error_message}}},
           {"retryCount", retry_count}};
 }
 
