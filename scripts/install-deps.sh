@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev
   libssl-dev            # password digests, TLS
   libcpp-httplib-dev    # HTTP server library of the reference server (server/)
+  zlib1g-dev            # gzip of the reference server's answers
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -349,6 +349,7 @@ http_server_options http_server_options::from(const server_settings& settings) {
   options.port = settings.port;
   options.threads = settings.threads;
   options.max_body_bytes = settings.max_body_bytes;
+  options.compression = settings.compression;
   options.keep_alive_timeout_seconds = settings.keep_alive_timeout_seconds;
   options.keep_alive_max_requests = settings.keep_alive_max_requests;
   options.read_timeout_seconds = settings.read_timeout_seconds;
@@ -556,7 +557,10 @@ private:
   void reply(const httplib::Request& request, httplib::Response& response, const sync_front::answer& answer,
              std::optional<std::chrono::steady_clock::time_point> started = std::nullopt) {
     response.status = 200;
-    response.set_content(answer.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    auto encoded = encode_answer(answer.body.dump(-1, ' ', false, json::error_handler_t::replace),
+                                 request.get_header_value("Accept-Encoding"), options_.compression);
+    if (encoded.gzipped) response.set_header("Content-Encoding", "gzip");
+    response.set_content(std::move(encoded.body), json_content_type);
     if (log_.enabled(log_level::info)) {
       std::ostringstream line;
       line << loggable(request.method) << ' ' << loggable(request.path) << " user=" << loggable(answer.user)

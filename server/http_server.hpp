@@ -112,6 +112,7 @@ struct http_server_options {
   int port = 0; ///< 0 = any free port
   std::size_t threads = 256;
   std::size_t max_body_bytes = 64 * 1024 * 1024;
+  compression_settings compression;
   std::time_t keep_alive_timeout_seconds = 5;
   std::size_t keep_alive_max_requests = 1000;
   std::time_t read_timeout_seconds = 30;

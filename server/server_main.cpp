@@ -43,6 +43,7 @@ constexpr const char* usage_text = R"(usage:
       --tls-cert <pem> --tls-key <pem>   serve https
       --threads <n>           maximum worker threads = concurrent connections (default 256)
       --max-body-bytes <n>    request body limit (default 67108864)
+      --gzip-level <0-9>      gzip level of answers to clients that accept gzip (default 1; 0 = off)
       --log-level <level>     error, warning, info (default) or debug
       --quiet                 same as --log-level error
       --admin-http            serve POST /mxsync/admin/{load,upsert,delete} (data set body; loopback only)
@@ -163,7 +164,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
     else if (name == "help") throw usage_error("");
     else if (name == "config" || name == "db" || name == "host" || name == "port" || name == "tls-cert" ||
              name == "tls-key" || name == "threads" || name == "max-body-bytes" || name == "upload-context" ||
-             name == "download-context")
+             name == "download-context" || name == "gzip-level")
       overrides.emplace_back(name, *value);
     else throw usage_error("unknown option --" + name);
   });
@@ -178,6 +179,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
     else if (name == "threads") settings.threads = static_cast<std::size_t>(parse_number(name, value, 1, 4096));
     else if (name == "max-body-bytes")
       settings.max_body_bytes = static_cast<std::size_t>(parse_number(name, value, 1024, 1LL << 40));
+    else if (name == "gzip-level") settings.compression.gzip_level = static_cast<int>(parse_number(name, value, 0, 9));
     else if (name == "upload-context") settings.web_contexts.upload = value;
     else if (name == "download-context") settings.web_contexts.download = value;
   }

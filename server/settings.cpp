@@ -177,7 +177,7 @@ void apply_settings_json(server_settings& settings, const json& value, const std
                    {"host", "port", "config", "db", "users", "previous_versions", "max_body_bytes", "threads",
                     "keep_alive_timeout_seconds", "keep_alive_max_requests", "read_timeout_seconds", "tls",
                     "log_level", "max_batch_size", "chunk_payload_ttl_seconds", "scopes", "admin_http", "tokens",
-                    "web_contexts"},
+                    "web_contexts", "compression"},
                    "the settings file");
   constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
   if (value.contains("host")) settings.host = get_string(value["host"], "host");
@@ -213,6 +213,17 @@ void apply_settings_json(server_settings& settings, const json& value, const std
   }
   if (value.contains("max_body_bytes"))
     settings.max_body_bytes = static_cast<std::size_t>(get_integer(value["max_body_bytes"], "max_body_bytes", 1024, int64_max));
+  if (value.contains("compression")) {
+    const auto& compression = require_type(value["compression"], json::value_t::object, "compression",
+                                           "an object {\"gzip_level\", \"min_bytes\"}");
+    check_known_keys(compression, {"gzip_level", "min_bytes"}, "compression");
+    if (compression.contains("gzip_level"))
+      settings.compression.gzip_level =
+          static_cast<int>(get_integer(compression["gzip_level"], "compression.gzip_level", 0, 9));
+    if (compression.contains("min_bytes"))
+      settings.compression.min_bytes = static_cast<std::size_t>(
+          get_integer(compression["min_bytes"], "compression.min_bytes", 0, int64_max));
+  }
   if (value.contains("threads"))
     settings.threads = static_cast<std::size_t>(get_integer(value["threads"], "threads", 1, 4096));
   if (value.contains("keep_alive_timeout_seconds"))

@@ -3,6 +3,7 @@
 // line. Every key, its type and default are documented in docs/server.md; unknown
 // keys and wrong types are rejected with a message that names the key.
 
+#include "server/response_encoding.hpp"
 #include "server/sync_service.hpp"
 
 #include <nlohmann/json.hpp>
@@ -69,6 +70,7 @@ struct server_settings {
   /// upgrade (SY3001E); any other mismatch is SY3005E.
   std::vector<std::string> previous_versions;
   std::size_t max_body_bytes = 64 * 1024 * 1024;
+  compression_settings compression; ///< gzip of answers (response_encoding.hpp)
   std::size_t threads = 256;                ///< worker threads (one per open connection)
   std::time_t keep_alive_timeout_seconds = 5;
   std::size_t keep_alive_max_requests = 1000;

@@ -136,7 +136,7 @@ struct session {
     for (auto& [key, value] : overrides.items()) params[key] = value;
     auto answer = post_params(client, "/syncservice/resources/" + endpoint, params);
     CAF_CHECK_EQUAL(answer.status, 200);
-    CAF_CHECK_EQUAL(answer.content_type, "application/json");
+    CAF_CHECK_EQUAL(answer.content_type, "application/json; charset=utf-8");
     if (answer.body["d"]["error"] != "false") CAF_MESSAGE("answer: " << answer.raw.substr(0, 500));
     return answer.body["d"];
   }

@@ -46,7 +46,7 @@ struct echo_core {
 
 void check_envelope(const http_answer& answer) {
   CAF_CHECK_EQUAL(answer.status, 200);
-  CAF_CHECK_EQUAL(answer.content_type, "application/json");
+  CAF_CHECK_EQUAL(answer.content_type, "application/json; charset=utf-8");
   CAF_REQUIRE(answer.body.is_object());
   CAF_CHECK_EQUAL(answer.body["opstatus"], 0);
   CAF_REQUIRE(answer.body["d"].is_object());

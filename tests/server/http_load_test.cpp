@@ -263,7 +263,7 @@ CAF_TEST(tls with a self-signed certificate) {
   params["deviceID"] = "tls-device";
   auto answer = to_answer(client.Post("/syncservice/resources/registerdevice", params.dump(), "application/json"));
   CAF_CHECK_EQUAL(answer.status, 200);
-  CAF_CHECK_EQUAL(answer.content_type, "application/json");
+  CAF_CHECK_EQUAL(answer.content_type, "application/json; charset=utf-8");
   CAF_CHECK_EQUAL(answer.body["d"]["error"], "false");
   CAF_CHECK(answer.body["d"]["__registerdevice"]["instanceID"].is_string());
 

@@ -106,7 +106,7 @@ private:
 void check_common(const http_answer& answer, const std::string& where) {
   CAF_MESSAGE(where);
   CAF_CHECK_EQUAL(answer.status, 200);
-  CAF_CHECK_EQUAL(answer.content_type, "application/json");
+  CAF_CHECK_EQUAL(answer.content_type, "application/json; charset=utf-8");
   CAF_REQUIRE(answer.body.is_object());
   CAF_CHECK_EQUAL(answer.body["opstatus"], 0);
   const auto& d = answer.body["d"];
