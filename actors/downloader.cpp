@@ -44,10 +44,10 @@ void notify(self_pointer self, const char* event, const event_callback& callback
 void finish(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
+  st.outcome.server = st.server;
   if (!st.outcome.error && !st.outcome.stopped)
     notify(self, "ondownloadsuccess", st.plan->config.ondownloadsuccess,
-           contexts::batch_context(view_of(st), contexts::batch_counts(st.outcome.totals, 0),
-                                   st.batch_number));
+           contexts::download_success_context(view_of(st)));
   if (st.processor)
     self->send_exit(st.processor, caf::exit_reason::user_shutdown);
   st.promise.deliver(std::move(st.outcome));
@@ -91,7 +91,8 @@ void on_applied(self_pointer self, std::shared_ptr<const transport::download_ans
   auto& st = self->state;
   ++st.outcome.batches;
   st.download_blob = answer->server_blob;
-  auto counts = contexts::batch_counts(result, answer->pending_batches);
+  auto counts = contexts::batch_counts(result, answer->pending_batches,
+                                       st.scope->strategy == sync_strategy::ota_sync);
   auto context = contexts::batch_context(view_of(st), std::move(counts), st.batch_number);
   notify(self, "onbatchstored", st.plan->config.onbatchstored, context);
   notify(self, "onbatchprocessingsuccess", st.plan->config.onbatchprocessingsuccess,

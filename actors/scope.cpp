@@ -14,17 +14,23 @@ namespace {
 
 using self_pointer = scope_actor::stateful_pointer<scope_state>;
 
+/// The server of the scope's last answer: the download's, else the upload's.
+std::optional<transport::server_details> last_server(const scope_state& st) {
+  return st.downloaded.server ? st.downloaded.server : st.uploaded.server;
+}
+
 contexts::scope_view view_of(const scope_state& st, std::string last_sync = {},
                              std::int64_t upload_sequence = 0) {
   return {st.job.scope,
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::upload),
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::download),
-          std::move(last_sync), upload_sequence, std::nullopt};
+          std::move(last_sync), upload_sequence, last_server(st)};
 }
 
 void deliver(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
+  st.outcome.server = last_server(st);
   st.promise.deliver(std::move(st.outcome));
   self->quit();
 }

@@ -30,7 +30,7 @@ contexts::scope_view view_of(const session_coordinator_state& st) {
   return {st.current_scope,
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::upload),
           transport::endpoint_url(st.plan->endpoint, transport::endpoint::download),
-          {}, 0, std::nullopt};
+          {}, 0, st.last_server};
 }
 
 /// `success_context`: what onsyncsuccess gets (read by finish_with_success).
@@ -117,6 +117,7 @@ void run_next_scope(self_pointer self) {
         ++st.scopes_done;
         if (outcome.session)
           st.session = outcome.session;
+        st.last_server = outcome.server;
         if (outcome.error)
           st.failed_scopes.emplace_back(outcome.scope, *outcome.error);
         if (outcome.stopped) {

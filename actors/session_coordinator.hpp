@@ -20,6 +20,7 @@ struct session_coordinator_state {
   std::string device_id;
   std::string instance_id;
   std::optional<transport::session_info> session;
+  std::optional<transport::server_details> last_server; ///< of the last scope's last answer
   std::size_t next_scope = 0;
   std::string current_scope;
   std::vector<std::pair<std::string, sync_error>> failed_scopes;

@@ -50,6 +50,7 @@ nlohmann::json cumulative_context(const uploader_state& st) {
 void finish(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
+  st.outcome.server = st.server;
   if (st.outcome.batches > 0 && !st.outcome.error)
     notify(self, "onuploadsuccess", st.plan->config.onuploadsuccess,
            contexts::upload_success_context(view_of(st), cumulative_context(st)));

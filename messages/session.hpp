@@ -76,6 +76,7 @@ struct upload_outcome {
   std::vector<std::pair<std::string, syncdb::change_counts>> per_object;
   syncdb::batch_result acks; ///< OTA acks applied from upload answers
   std::optional<transport::session_info> session;
+  std::optional<transport::server_details> server; ///< of the last answer
 };
 
 /// The downloader's report to its scope.
@@ -85,6 +86,7 @@ struct download_outcome {
   std::int64_t batches = 0;
   syncdb::batch_result totals;
   std::optional<transport::session_info> session;
+  std::optional<transport::server_details> server; ///< of the last answer
 };
 
 /// A scope actor's report to the coordinator.
@@ -93,6 +95,7 @@ struct scope_outcome {
   bool stopped = false;
   std::optional<sync_error> error;
   std::optional<transport::session_info> session;
+  std::optional<transport::server_details> server; ///< of the scope's last answer
 };
 
 /// The coordinator's report to the runtime when the session is over.

@@ -29,8 +29,8 @@ const std::string persistent_scope = "FSPersistentScope";
 // change is rewriting: ondownloadsuccess without batchcontext (download_success_context)
 // and the OTA batchcontext without ack keys (batch_counts(result, pending, ota)). Until the
 // downloader calls them, these checks only report what they see.
-constexpr bool downloader_uses_success_context = false;
-constexpr bool downloader_passes_strategy = false;
+constexpr bool downloader_uses_success_context = true;
+constexpr bool downloader_passes_strategy = true;
 
 using key_set = std::set<std::string>;
 
@@ -365,11 +365,9 @@ CAF_TEST(a first persistent session gives every callback its documented keys) {
                        "ondownloadsuccess"));
   for (const char* name : {"onscopesuccess", "onsyncsuccess"}) {
     auto context = events.context_of(name);
-    // serverDetails of the last answer is documented too; mxsync's scope and session
-    // actors do not get it from the downloader, so it may be absent here.
-    auto expected = context.contains("serverDetails") ? with(scope_end_keys, {"serverDetails"})
-                                                      : scope_end_keys;
-    CAF_CHECK(exact_keys(context, expected, name));
+    // serverDetails: of the scope's last answer (docs/callbacks.md 2.1).
+    CAF_CHECK(exact_keys(context, with(scope_end_keys, {"serverDetails"}), name));
+    expect_server_details(context, name);
     expect_urls(context, server, name);
     expect_string(context, "currentScope", persistent_scope, name);
     expect_string(context, "lastsynctimestamp", final_blob, name);
@@ -852,10 +850,9 @@ CAF_TEST(a scope without download ends with the upload state in onscopesuccess) 
   CAF_CHECK(!upload_blob.empty());
   for (const char* name : {"onscopesuccess", "onsyncsuccess"}) {
     auto context = events.context_of(name);
-    auto expected = with(scope_end_keys, {"uploadsequencenumber"});
-    if (context.contains("serverDetails"))
-      expected.insert("serverDetails");
-    CAF_CHECK(exact_keys(context, expected, name));
+    // serverDetails: of the last upload answer.
+    CAF_CHECK(exact_keys(context, with(scope_end_keys, {"uploadsequencenumber", "serverDetails"}), name));
+    expect_server_details(context, name);
     expect_urls(context, server, name);
     expect_string(context, "currentScope", persistent_scope, name);
     expect_string(context, "lastsynctimestamp", upload_blob, name);
