@@ -44,6 +44,10 @@ void notify(self_pointer self, const char* event, const event_callback& callback
 void finish(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
+  if (st.prefetch) { // a batch asked for ahead is never applied after a stop or failure
+    self->send_exit(st.prefetch->exchange, caf::exit_reason::user_shutdown);
+    st.prefetch.reset();
+  }
   st.outcome.server = st.server;
   if (!st.outcome.error && !st.outcome.stopped)
     notify(self, "ondownloadsuccess", st.plan->config.ondownloadsuccess,
@@ -65,6 +69,8 @@ sync_error chunk_failure(const sync_error& cause) {
 }
 
 void request_batch(self_pointer self);
+void on_answer(self_pointer self, exchange_result& result);
+void prefetch_next(self_pointer self, const transport::download_answer& answer);
 
 /// Sends one built request through an exchange actor; `then` gets the final result.
 template <class Then>
@@ -109,6 +115,20 @@ void on_applied(self_pointer self, std::shared_ptr<const transport::download_ans
   if (st.plan->stopping()) {
     st.outcome.stopped = true;
     finish(self);
+    return;
+  }
+  if (st.prefetch) { // the next batch is on its way (or here) already
+    ++st.batch_number;
+    notify(self, "onbatchprocessingstart", st.plan->config.onbatchprocessingstart,
+           std::move(st.prefetch->start_context));
+    st.stage = "downloading batch " + std::to_string(st.batch_number);
+    if (st.prefetch->result) {
+      auto result = std::move(*st.prefetch->result);
+      st.prefetch.reset();
+      on_answer(self, result);
+    } else {
+      st.prefetch->awaited = true;
+    }
     return;
   }
   request_batch(self);
@@ -409,10 +429,13 @@ void on_answer(self_pointer self, exchange_result& result) {
       },
       [](bool&) {}, [](sync_error&) {}); // a leftover row is acknowledged again next time
   }
+  if (answer->session) // the next request echoes it (protocol.md 1.2)
+    st.job.session = answer->session;
   if (answer->chunking) {
     begin_chunks(self, *answer->chunking);
     return;
   }
+  prefetch_next(self, answer.value());
   apply(self, std::make_shared<const transport::download_answer>(std::move(answer).value()),
         std::nullopt);
 }
@@ -428,12 +451,12 @@ void send_batch(self_pointer self, transport::wire_request request) {
            [self](exchange_result& result) { on_answer(self, result); });
 }
 
-void request_batch(self_pointer self) {
-  auto& st = self->state;
-  ++st.batch_number;
+/// The download request for the batch after `tick_count` (kept as last_request: the
+/// chunk requests of that batch repeat its parameters).
+transport::wire_request build_batch_request(downloader_state& st, const std::string& tick_count) {
   transport::download_request request;
   request.scope = scope_settings_for(*st.plan, *st.scope, st.job);
-  request.tick_count = st.download_blob;
+  request.tick_count = tick_count;
   request.batch_size = static_cast<std::uint32_t>(st.plan->config.batchsize);
   if (st.plan->config.chunksize)
     request.chunk_size = static_cast<std::uint32_t>(*st.plan->config.chunksize);
@@ -443,7 +466,52 @@ void request_batch(self_pointer self) {
   request.initial_sync = !st.initialized;
   request.delete_chunk_payload_id = st.payload_to_acknowledge;
   st.last_request = request;
-  auto wire = transport::build_download(request_context_for(*st.plan, st.job), request);
+  return transport::build_download(request_context_for(*st.plan, st.job), request);
+}
+
+/// Asks for the batch after `answer` while `answer` is being stored. Its
+/// onbatchprocessingstart is told after the current batch's onbatchprocessingsuccess,
+/// so the app sees the real client's order.
+void prefetch_next(self_pointer self, const transport::download_answer& answer) {
+  auto& st = self->state;
+  if (!answer.more_changes_available || answer.error_after_rows || answer.chunking
+      || st.plan->stopping())
+    return;
+  auto request = build_batch_request(st, answer.server_blob);
+  contexts::apply_overrides(request, st.scope_overrides);
+  auto view = view_of(st);
+  view.last_sync_timestamp = answer.server_blob; // the blob this batch starts from
+  prefetched_batch next;
+  next.start_context = contexts::download_start_context(view, request);
+  next.exchange = self->spawn(http_exchange, st.plan, st.listener, std::move(request), "download",
+                              nlohmann::json{{"currentScope", st.scope->name}, {"request", "download"}});
+  auto arrived = [self](exchange_result result) {
+    auto& st = self->state;
+    if (!st.prefetch)
+      return;
+    if (!st.prefetch->awaited) {
+      st.prefetch->result = std::move(result);
+      return;
+    }
+    st.prefetch.reset();
+    on_answer(self, result);
+  };
+  self->request(next.exchange, caf::infinite, msg::run_atom::value)
+    .then([arrived](exchange_result& result) mutable { arrived(std::move(result)); },
+          [self, arrived](caf::error& err) mutable {
+            exchange_result failed;
+            failed.response.network_code = transport::codes::request_failed;
+            failed.response.error_message = self->system().render(err);
+            arrived(std::move(failed));
+          });
+  st.prefetch = std::move(next);
+  ++st.prefetched;
+}
+
+void request_batch(self_pointer self) {
+  auto& st = self->state;
+  ++st.batch_number;
+  auto wire = build_batch_request(st, st.download_blob);
   auto callback = st.plan->config.ondownloadstart;
   if (st.batch_number > 1 || !callback) {
     send_batch(self, std::move(wire));
@@ -535,11 +603,14 @@ downloader_actor::behavior_type downloader(self_pointer self, session_plan_ptr p
         {"counters",
          {{"batches", st.outcome.batches},
           {"rowsdownloaded", st.outcome.totals.rows_downloaded},
+          {"prefetchedbatches", st.prefetched},
           {"currentBatch", st.batch_number}}},
       };
       std::vector<status_child> children{
         {caf::actor_cast<caf::actor>(st.processor), "batch_processor"},
         {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}};
+      if (st.prefetch)
+        children.push_back({caf::actor_cast<caf::actor>(st.prefetch->exchange), "http_exchange"});
       if (st.chunks) {
         own["counters"]["chunksdownloaded"] = st.chunks_downloaded;
         own["counters"]["chunkcount"] = st.chunks->payload.chunk_count;

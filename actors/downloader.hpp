@@ -1,6 +1,7 @@
 #pragma once
 // The downloader of one scope: asks for the server's changes batch after batch
-// (following the serverblob cursor) until moreChangesAvailable is false, fetches
+// (following the serverblob cursor) until moreChangesAvailable is false, asking for
+// the next batch while the current one is stored, fetches
 // chunked payloads (up to maxparallelchunks chunks at once; each chunk is stored as it
 // arrives, so a stop or a crash resumes with the missing ones), and hands each batch
 // to the batch processor, which commits the rows with their cursor.
@@ -26,6 +27,16 @@ struct chunk_fetch {
   bool idle() const noexcept { return requests.empty() && storing == 0; }
 };
 
+/// The next batch, asked for while the current one is being stored, so the network
+/// and the database work at the same time. It is applied only after the current batch
+/// (and dropped by a stop or a failure: the cursor never moved past it).
+struct prefetched_batch {
+  exchange_actor exchange;
+  nlohmann::json start_context;          ///< onbatchprocessingstart's, told when its turn comes
+  std::optional<exchange_result> result; ///< the answer, once it arrived
+  bool awaited = false;                  ///< its turn came before its answer
+};
+
 struct downloader_state {
   static inline const char* name = "downloader";
   session_plan_ptr plan;
@@ -45,6 +56,8 @@ struct downloader_state {
   std::uint32_t chunks_downloaded = 0; ///< of the payload being fetched
   std::optional<chunk_fetch> chunks;   ///< while a chunked payload is fetched
   int payload_restarts = 0; ///< batches re-requested because the server lost the payload
+  std::optional<prefetched_batch> prefetch;
+  std::int64_t prefetched = 0; ///< batches whose request left before the previous was stored
   nlohmann::json scope_overrides; ///< what ondownloadstart returned
   std::optional<std::string> payload_to_acknowledge;
   transport::download_request last_request; ///< for downloadchunk requests

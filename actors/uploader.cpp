@@ -88,6 +88,7 @@ void on_accepted(self_pointer self, transport::upload_answer answer) {
   auto& st = self->state;
   st.stage = "recording accepted batch";
   st.outcome.session = answer.session ? answer.session : st.outcome.session;
+  st.job.session = st.outcome.session; // the next batch echoes it (protocol.md 1.2)
   st.server = answer.server;
   auto limit = st.window ? st.window->last_sequence : st.resend->upload_limit;
   auto scope = st.scope->name;

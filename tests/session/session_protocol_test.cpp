@@ -150,3 +150,72 @@ CAF_TEST(requests carry what the real client sends across sessions and a failed 
     CAF_CHECK_EQUAL(params["clientcontext"], "{}");
   }
 }
+
+CAF_TEST(the next batch is requested while the current one is stored and the callbacks keep their order) {
+  sync_server server{"protocol-prefetch"};
+  // Loads of their own: rows of one load may share a change time, and a batch never
+  // splits such a group.
+  for (int i = 0; i < 5; ++i)
+    CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("G" + std::to_string(i), 8)}}), 0);
+  auto device = make_device("protocol-prefetch");
+  forwarding_proxy proxy;
+  // One log for the network calls and the callbacks: the app's service function runs
+  // on the same listener as the callbacks, so their order is the order mxsync chose.
+  recorder log;
+  proxy.on_request = [&log](const std::string& url, json& params) -> std::optional<json> {
+    if (forwarding_proxy::endpoint_of(url) == "download")
+      log.add("POST download", params);
+    return std::nullopt;
+  };
+  auto keys = server.session();
+  keys.batchsize = 8;
+  keys.invokeservicefunction = proxy.function();
+  log.attach(keys);
+  auto outcome = device->synchronize(keys);
+  if (!outcome.ok())
+    CAF_FAIL("session failed: " << outcome.error().to_json().dump());
+  device->flush();
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 40);
+  std::vector<std::string> events;
+  std::vector<json> contexts;
+  {
+    std::lock_guard<std::mutex> guard{log.mutex};
+    events = log.events;
+    contexts = log.contexts;
+  }
+  std::vector<std::size_t> posts, starts, successes;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i] == "POST download")
+      posts.push_back(i);
+    else if (events[i] == "onbatchprocessingstart")
+      starts.push_back(i);
+    else if (events[i] == "onbatchprocessingsuccess")
+      successes.push_back(i);
+  }
+  CAF_REQUIRE_GREATER_OR_EQUAL(successes.size(), 4u);
+  CAF_REQUIRE_EQUAL(posts.size(), successes.size());
+  CAF_REQUIRE_EQUAL(starts.size(), successes.size());
+  for (std::size_t n = 0; n < successes.size(); ++n) {
+    // The app sees start(n) < success(n) < start(n+1), as with the real client ...
+    CAF_CHECK_LESS(starts[n], successes[n]);
+    if (n + 1 < successes.size()) {
+      CAF_CHECK_LESS(successes[n], starts[n + 1]);
+      // ... while batch n+1 was asked for before batch n was stored.
+      CAF_CHECK_LESS(posts[n + 1], successes[n]);
+      // Each batch starts where the one before it ended.
+      auto blob = contexts[successes[n]]["lastsynctimestamp"];
+      auto tick = contexts[posts[n + 1]]["tickcount"];
+      CAF_CHECK_EQUAL(tick, blob);
+      auto start_blob = contexts[starts[n + 1]]["lastsynctimestamp"];
+      CAF_CHECK_EQUAL(start_blob, blob);
+    }
+  }
+  // Every download request echoes the session of the answer before it.
+  std::vector<int> numbers;
+  for (auto at : posts)
+    if (contexts[at].contains("konysyncrequestnumber"))
+      numbers.push_back(std::stoi(contexts[at]["konysyncrequestnumber"].get<std::string>()));
+  CAF_REQUIRE_EQUAL(numbers.size(), posts.size());
+  for (std::size_t i = 1; i < numbers.size(); ++i)
+    CAF_CHECK_EQUAL(numbers[i], numbers[i - 1] + 1);
+}
