@@ -8,7 +8,11 @@
 // Rules:
 // * server row "update" = upsert: inserted when absent; otherwise updated only when the
 //   main row is clean (changetype NULL or -1) and has no pending T_history rows; else
-//   skipped (counted in rows_skipped). "delete": deleted when clean, else skipped.
+//   skipped (counted in rows_skipped). "delete": deleted when clean, skipped when the
+//   row or its local delete has pending changes; a delete of a row the device does not
+//   have counts as deleted too (as in the real client). So every server row of a known
+//   object with its key is counted once: rows_downloaded = rows_inserted +
+//   rows_updated + rows_deleted + rows_skipped + the server rows in failed_rows.
 //   Columns the config does not know are dropped; konysynchashsum is stored.
 // * a row of an object type the scope does not know does not abort the batch: it is
 //   reported in failed_rows (and the rest of the batch, blob included, is committed).
@@ -69,7 +73,10 @@ struct object_batch_counts {
   std::int64_t updated = 0;
   std::int64_t deleted = 0;
   std::int64_t skipped = 0;    ///< server rows not applied: pending local changes
-  std::int64_t acknowledged = 0;
+  std::int64_t acknowledged = 0; ///< successful acks (acktotalrows) = the three kinds below
+  std::int64_t ack_inserted = 0; ///< insert acks of keys generated on the device
+  std::int64_t ack_updated = 0;  ///< update acks and insert acks of keys the app gave
+  std::int64_t ack_deleted = 0;
   std::int64_t failed = 0;     ///< failed acks and upload errors
 };
 
@@ -80,7 +87,7 @@ struct batch_result {
   std::int64_t rows_deleted = 0;
   std::int64_t rows_skipped = 0;    ///< not applied because of pending local changes
   std::int64_t ack_total = 0;       ///< successful acks (acktotalrows)
-  std::int64_t ack_inserted = 0;
+  std::int64_t ack_inserted = 0;    ///< see object_batch_counts
   std::int64_t ack_updated = 0;
   std::int64_t ack_deleted = 0;
   /// Per object, in the order first seen.
@@ -91,7 +98,8 @@ struct batch_result {
   bool scope_initialized = false; ///< the batch completed the scope's first download
 
   /// {"<T>": {"rowsdownloaded", "rowsinserted", "rowsupdated", "rowsdeleted",
-  ///  "rowsskipped", "rowsacknowledged", "rowsfailedtoupload",
+  ///  "rowsskipped", "rowsacknowledged", "ackinsertedrows", "ackupdatedrows",
+  ///  "ackdeletedrows", "rowsfailedtoupload",
   ///  "reconciledprimarykeys": [{<pk>: {"newpk", "oldpk"}}] (only when any)}}
   nlohmann::json object_level_info() const;
   /// [failed_row.to_json()...]
@@ -135,8 +143,11 @@ batch_result apply_download_answer(db::connection& db, const sync_config& config
 ///   history rows of the key with replay sequence <= the acked one are deleted; the
 ///   main row becomes clean (changetype -1, row kept) when its version number <= the
 ///   acked version and no history remains; T_original is dropped when no history
-///   remains; the ack's hashsum is stored; counted by __metadata.changeType / the
-///   echoed konysyncchangetype (insert/update/delete);
+///   remains; the ack's hashsum is stored; counted per object and in the totals by
+///   the echoed konysyncchangetype (else __metadata.changeType): delete as ack_deleted,
+///   insert as ack_inserted when the ack carries konysyncClient<pk> (a key generated
+///   on the device), otherwise - an insert of a key the app gave, or an update - as
+///   ack_updated (the real client's rule, docs/callbacks.md 2.5);
 /// * failure ("0" or an errorMessage): the row stays pending and goes into failed_rows;
 ///   for the persistent strategy under continue_on_error its history rows (<= the acked
 ///   sequence) and main row move to the current upload sequence number, so the change

@@ -149,9 +149,81 @@ CAF_TEST(a server delete removes a clean row only) {
                       {server_row("Line", {{"lineId", 1}}, std::nullopt, "delete"),
                        server_row("Line", {{"lineId", 2}}, std::nullopt, "delete"),
                        server_row("Line", {{"lineId", 3}}, std::nullopt, "delete")});
-  CAF_CHECK_EQUAL(result.rows_deleted, 1);
+  // Line 3 was never on the device: its delete is counted all the same.
+  CAF_CHECK_EQUAL(result.rows_deleted, 2);
   CAF_CHECK_EQUAL(result.rows_skipped, 1);
   CAF_CHECK_EQUAL(count("select count(*) from Line"), 1);
+}
+
+CAF_TEST(a server delete of a row the device does not have counts as deleted) {
+  stored_row("Line", {{"lineId", 1}});
+  auto result = apply(persistent_scope,
+                      {server_row("Line", {{"lineId", 1}}, std::nullopt, "delete"),
+                       server_row("Line", {{"lineId", 8}}, std::nullopt, "delete"),
+                       server_row("Line", {{"lineId", 9}}, std::nullopt, "delete")});
+  CAF_CHECK_EQUAL(result.rows_downloaded, 3);
+  CAF_CHECK_EQUAL(result.rows_deleted, 3);
+  CAF_CHECK_EQUAL(result.rows_skipped, 0);
+  CAF_REQUIRE(counts(result, "Line"));
+  CAF_CHECK_EQUAL(counts(result, "Line")->deleted, 3);
+  const auto info = result.object_level_info();
+  CAF_CHECK_EQUAL(info["Line"]["rowsdeleted"], json(3));
+  CAF_CHECK(result.failed_rows.empty());
+  CAF_CHECK_EQUAL(count("select count(*) from Line"), 0);
+  // Nothing was tracked: neither the delete nor the absent rows are local changes.
+  CAF_CHECK_EQUAL(count("select count(*) from Line_history"), 0);
+}
+
+CAF_TEST(every server row is counted once as inserted updated deleted or skipped) {
+  stored_row("Tag", {{"tagId", "clean"}, {"text", "server"}});
+  stored_row("Tag", {{"tagId", "clean-del"}, {"text", "server"}});
+  stored_row("Tag", {{"tagId", "dirty"}, {"text", "server"}});
+  orm::update_by_pk(db, config, "Tag", "dirty", {{"text", "local"}});
+  stored_row("Tag", {{"tagId", "dirty-del"}, {"text", "server"}});
+  orm::update_by_pk(db, config, "Tag", "dirty-del", {{"text", "local"}});
+  stored_row("Tag", {{"tagId", "local-del"}, {"text", "server"}});
+  orm::delete_by_pk(db, config, "Tag", "local-del");
+  stored_row("Parent", {{"id", 5}, {"name", "p"}});
+  auto result = apply(ota_scope,
+                      {server_row("Tag", {{"tagId", "new"}, {"text", "S"}}),          // inserted
+                       server_row("Tag", {{"tagId", "clean"}, {"text", "S"}}),        // updated
+                       server_row("Tag", {{"tagId", "clean-del"}}, std::nullopt, "delete"),
+                       server_row("Tag", {{"tagId", "absent"}}, std::nullopt, "delete"),
+                       server_row("Tag", {{"tagId", "dirty"}, {"text", "S"}}),        // skipped
+                       server_row("Tag", {{"tagId", "dirty-del"}}, std::nullopt, "delete"),
+                       server_row("Tag", {{"tagId", "local-del"}, {"text", "S"}}),    // skipped
+                       server_row("Tag", {{"tagId", "local-del"}}, std::nullopt, "delete"),
+                       server_row("Parent", {{"id", 5}}, std::nullopt, "delete"),
+                       server_row("Parent", {{"id", 6}}, std::nullopt, "delete")});
+  CAF_CHECK(result.failed_rows.empty());
+  CAF_CHECK_EQUAL(result.rows_downloaded, 10);
+  CAF_CHECK_EQUAL(result.rows_inserted, 1);
+  CAF_CHECK_EQUAL(result.rows_updated, 1);
+  CAF_CHECK_EQUAL(result.rows_deleted, 4);
+  CAF_CHECK_EQUAL(result.rows_skipped, 4);
+  CAF_CHECK_EQUAL(result.rows_downloaded, result.rows_inserted + result.rows_updated
+                                            + result.rows_deleted + result.rows_skipped);
+  CAF_REQUIRE(counts(result, "Tag"));
+  CAF_REQUIRE(counts(result, "Parent"));
+  const auto tag = *counts(result, "Tag");
+  const auto parent = *counts(result, "Parent");
+  CAF_CHECK_EQUAL(tag.downloaded, 8);
+  CAF_CHECK_EQUAL(tag.inserted, 1);
+  CAF_CHECK_EQUAL(tag.updated, 1);
+  CAF_CHECK_EQUAL(tag.deleted, 2);
+  CAF_CHECK_EQUAL(tag.skipped, 4);
+  CAF_CHECK_EQUAL(parent.downloaded, 2);
+  CAF_CHECK_EQUAL(parent.deleted, 2);
+  CAF_CHECK_EQUAL(parent.skipped, 0);
+  for (const auto& [name, c] : result.per_object)
+    CAF_CHECK_EQUAL(c.downloaded, c.inserted + c.updated + c.deleted + c.skipped);
+  // The kept rows are untouched, the local delete still pending.
+  auto tags = rows("select tagId, text from Tag order by tagId");
+  CAF_CHECK_EQUAL(tags, json::parse(R"([{"tagId":"clean","text":"S"},
+                                       {"tagId":"dirty","text":"local"},
+                                       {"tagId":"dirty-del","text":"local"},
+                                       {"tagId":"new","text":"S"}])"));
+  CAF_CHECK_EQUAL(count("select count(*) from Tag_history where tagId = 'local-del'"), 1);
 }
 
 CAF_TEST(persistent acks clear history and dirty flags) {
@@ -166,7 +238,9 @@ CAF_TEST(persistent acks clear history and dirty flags) {
     {ack_row("Header", {{"code", 1}, {"region", "EU"}, {"title", "a"}, {"qty", 1}}, 1, 0, 0, "ha"),
      ack_row("Header", {{"code", 2}, {"region", "EU"}, {"qty", 1}}, 2, 0, 0, "hb")});
   CAF_CHECK_EQUAL(result.ack_total, 2);
-  CAF_CHECK_EQUAL(result.ack_inserted, 2);
+  // Insert acks of keys the app gave count as updates (docs/callbacks.md 2.5).
+  CAF_CHECK_EQUAL(result.ack_inserted, 0);
+  CAF_CHECK_EQUAL(result.ack_updated, 2);
   CAF_CHECK_EQUAL(result.acknowledged.size(), 2u);
   CAF_CHECK(result.failed_rows.empty());
   auto headers = rows("select code, title, konysyncchangetype as ct, konysynchashsum as h, "
@@ -215,6 +289,111 @@ CAF_TEST(acks of updates and deletes are counted by kind) {
   CAF_CHECK_EQUAL(count("select count(*) from Line_original"), 0);
   const auto pending_upload = pending::get_pending_upload(db, config);
   CAF_CHECK_EQUAL(pending_upload["totalCount"], json(0));
+}
+
+CAF_TEST(insert acks count as inserted only for keys generated on the device) {
+  orm::create(db, config, "Parent", {{"name", "p"}});   // autogenerated: id -1
+  orm::create(db, config, "Tag", {{"tagId", "t1"}});    // a key the app gave
+  orm::create(db, config, "Tag", {{"tagId", "t2"}});
+  stored_row("Tag", {{"tagId", "t3"}, {"text", "server"}});
+  orm::update_by_pk(db, config, "Tag", "t3", {{"text", "local"}});
+  stored_row("Tag", {{"tagId", "t4"}, {"text", "server"}});
+  orm::delete_by_pk(db, config, "Tag", "t4");
+  upload_all(ota_scope);
+  auto result = syncdb::apply_upload_acks(
+    db, config, ota_scope,
+    {with_client_key(ack_row("Parent", {{"id", 100}, {"name", "p"}}, 1, 0, 0, "hp"), "id", -1),
+     ack_row("Tag", {{"tagId", "t1"}}, 2, 0, 0, "h1"),
+     ack_row("Tag", {{"tagId", "t2"}}, 3, 0, 0, "h2"),
+     ack_row("Tag", {{"tagId", "t3"}, {"text", "local"}}, 4, 0, 1, "h3"),
+     ack_row("Tag", {{"tagId", "t4"}}, 5, 0, 2, "h4")});
+  CAF_CHECK(result.failed_rows.empty());
+  CAF_CHECK_EQUAL(result.ack_total, 5);
+  CAF_CHECK_EQUAL(result.ack_inserted, 1); // Parent -1 -> 100 only
+  CAF_CHECK_EQUAL(result.ack_updated, 3);  // t1, t2 (inserts of app keys) and t3
+  CAF_CHECK_EQUAL(result.ack_deleted, 1);
+  CAF_REQUIRE(counts(result, "Parent"));
+  CAF_REQUIRE(counts(result, "Tag"));
+  const auto parent = *counts(result, "Parent");
+  const auto tag = *counts(result, "Tag");
+  CAF_CHECK_EQUAL(parent.ack_inserted, 1);
+  CAF_CHECK_EQUAL(parent.ack_updated, 0);
+  CAF_CHECK_EQUAL(tag.ack_inserted, 0);
+  CAF_CHECK_EQUAL(tag.ack_updated, 3);
+  CAF_CHECK_EQUAL(tag.ack_deleted, 1);
+  // The same in a download batch (persistent strategy), with the echoed change type
+  // missing: __metadata.changeType "insert" of an app key is an update ack too.
+  orm::create(db, config, "Line", {{"lineId", 1}});
+  upload_all(persistent_scope);
+  auto insert_ack = ack_row("Line", {{"lineId", 1}}, 1, 0, 0, "hl");
+  insert_ack.change_type_code.reset();
+  insert_ack.change_type = "insert";
+  auto download = apply(persistent_scope, {}, {insert_ack});
+  CAF_CHECK_EQUAL(download.ack_total, 1);
+  CAF_CHECK_EQUAL(download.ack_inserted, 0);
+  CAF_CHECK_EQUAL(download.ack_updated, 1);
+}
+
+CAF_TEST(ack kinds are exact per object when several objects are acknowledged) {
+  orm::create(db, config, "Parent", {{"name", "p"}}); // -1
+  orm::create(db, config, "Parent", {{"name", "q"}}); // -2
+  stored_row("Parent", {{"id", 50}, {"name", "old"}});
+  orm::update_by_pk(db, config, "Parent", 50, {{"name", "new"}});
+  orm::create(db, config, "Tag", {{"tagId", "t1"}});
+  stored_row("Tag", {{"tagId", "t2"}, {"text", "server"}});
+  orm::delete_by_pk(db, config, "Tag", "t2");
+  stored_row("Tag", {{"tagId", "t3"}, {"text", "server"}});
+  orm::delete_by_pk(db, config, "Tag", "t3");
+  orm::create(db, config, "Child", {{"childId", "c1"}, {"parentId", 50}});
+  upload_all(ota_scope);
+  auto result = syncdb::apply_upload_acks(
+    db, config, ota_scope,
+    {with_client_key(ack_row("Parent", {{"id", 101}}, 1, 0, 0), "id", -1),
+     with_client_key(ack_row("Parent", {{"id", 102}}, 2, 0, 0), "id", -2),
+     ack_row("Parent", {{"id", 50}, {"name", "new"}}, 3, 0, 1),
+     ack_row("Tag", {{"tagId", "t1"}}, 4, 0, 0),
+     ack_row("Tag", {{"tagId", "t2"}}, 5, 0, 2),
+     ack_row("Tag", {{"tagId", "t3"}}, 6, 0, 2),
+     ack_row("Child", {{"childId", "c1"}, {"parentId", 50}}, 7, 0, 0)});
+  CAF_CHECK(result.failed_rows.empty());
+  CAF_CHECK_EQUAL(result.ack_total, 7);
+  CAF_CHECK_EQUAL(result.ack_inserted, 2);
+  CAF_CHECK_EQUAL(result.ack_updated, 3);
+  CAF_CHECK_EQUAL(result.ack_deleted, 2);
+  struct expected_kinds {
+    const char* object;
+    std::int64_t inserted, updated, deleted;
+  };
+  for (const auto& want : {expected_kinds{"Parent", 2, 1, 0}, expected_kinds{"Tag", 0, 1, 2},
+                           expected_kinds{"Child", 0, 1, 0}}) {
+    CAF_MESSAGE("object " << want.object);
+    const auto* found = counts(result, want.object);
+    CAF_REQUIRE(found);
+    const auto got = *found;
+    CAF_CHECK_EQUAL(got.ack_inserted, want.inserted);
+    CAF_CHECK_EQUAL(got.ack_updated, want.updated);
+    CAF_CHECK_EQUAL(got.ack_deleted, want.deleted);
+    CAF_CHECK_EQUAL(got.acknowledged, want.inserted + want.updated + want.deleted);
+  }
+  const auto info = result.object_level_info();
+  const auto tag_info = info["Tag"];
+  CAF_CHECK_EQUAL(tag_info["ackinsertedrows"], json(0));
+  CAF_CHECK_EQUAL(tag_info["ackupdatedrows"], json(1));
+  CAF_CHECK_EQUAL(tag_info["ackdeletedrows"], json(2));
+  CAF_CHECK_EQUAL(tag_info["rowsacknowledged"], json(3));
+  const auto parent_info = info["Parent"];
+  CAF_CHECK_EQUAL(parent_info["ackinsertedrows"], json(2));
+  CAF_CHECK_EQUAL(parent_info["ackupdatedrows"], json(1));
+  CAF_CHECK_EQUAL(parent_info["ackdeletedrows"], json(0));
+  // Session totals add the kinds per object.
+  auto total = result;
+  total.merge(result);
+  const auto* merged = counts(total, "Tag");
+  CAF_REQUIRE(merged);
+  const auto merged_tag = *merged;
+  CAF_CHECK_EQUAL(merged_tag.ack_updated, 2);
+  CAF_CHECK_EQUAL(merged_tag.ack_deleted, 4);
+  CAF_CHECK_EQUAL(total.ack_inserted, 4);
 }
 
 CAF_TEST(autogenerated keys are remapped with child foreign keys) {
@@ -538,7 +717,21 @@ CAF_TEST(the recorded persistent acknowledgement sessions replay) {
   CAF_REQUIRE(download);
   auto result = syncdb::apply_download_answer(db, config, scope, "no filter", download.value());
   CAF_CHECK_EQUAL(result.ack_total, 4);
+  // Four insert acks of keys the app gave (no konysyncClient<pk>): update acks, per
+  // object too (WorkOrder 3, Part 1), as the real client counts them.
+  CAF_CHECK_EQUAL(result.ack_inserted, 0);
+  CAF_CHECK_EQUAL(result.ack_updated, 4);
+  CAF_REQUIRE_EQUAL(result.per_object.size(), 2u);
+  for (const auto& [name, counts] : result.per_object) {
+    CAF_CHECK(name == "WorkOrder" || name == "Part");
+    const std::int64_t acked = name == "Part" ? 1 : 3;
+    CAF_CHECK_EQUAL(counts.ack_updated, acked);
+    CAF_CHECK_EQUAL(counts.ack_inserted, 0);
+    CAF_CHECK_EQUAL(counts.acknowledged, acked);
+  }
   CAF_CHECK_EQUAL(result.rows_inserted, 2);
+  CAF_CHECK_EQUAL(result.rows_downloaded, result.rows_inserted + result.rows_updated
+                                            + result.rows_deleted + result.rows_skipped);
   CAF_CHECK(result.failed_rows.empty());
   CAF_CHECK(syncdb::is_scope_initialized(db, scope)); // "{}" in the next session
   CAF_CHECK_EQUAL(count("select count(*) from WorkOrder where konysyncchangetype = -1"), 3);
@@ -561,6 +754,11 @@ CAF_TEST(the recorded persistent acknowledgement sessions replay) {
   CAF_CHECK_EQUAL(result.ack_total, 2);
   CAF_CHECK_EQUAL(result.ack_updated, 1);
   CAF_CHECK_EQUAL(result.ack_deleted, 1);
+  // Two objects acknowledged in one batch: each has its own kind.
+  for (const auto& [name, counts] : result.per_object) {
+    CAF_CHECK_EQUAL(counts.ack_updated, name == "WorkOrder" ? 1 : 0);
+    CAF_CHECK_EQUAL(counts.ack_deleted, name == "Part" ? 1 : 0);
+  }
   auto pending = mxsync::pending::get_pending_upload(db, config);
   auto unacknowledged = mxsync::pending::get_pending_acknowledgement(db, config);
   CAF_CHECK_EQUAL(pending["totalCount"], json(0));
