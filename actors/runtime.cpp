@@ -1,6 +1,7 @@
 #include "actors/runtime.hpp"
 
 #include "actors/database.hpp"
+#include "actors/reconciler.hpp"
 #include "actors/session_coordinator.hpp"
 
 namespace mxsync {
@@ -86,7 +87,8 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
     },
     [self](msg::start_atom, msg::start_request& request) -> msg::outcome {
       auto& st = self->state;
-      if (st.coordinator)
+      // A reconciliation rewrites the same tables: a session waits for no one, it is refused.
+      if (st.coordinator || st.reconciler)
         return msg::outcome{nullptr, sync_error{static_cast<int>(error_code::session_in_progress),
                                                 "Session in progress.", nullptr}};
       ++st.sessions;
@@ -124,6 +126,37 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
               });
       return msg::outcome{nlohmann::json{{"session", st.sessions}}, std::nullopt};
     },
+    [self](msg::reconcile_atom, msg::reconcile_request& request) -> msg::outcome {
+      auto& st = self->state;
+      if (st.coordinator || st.reconciler)
+        return msg::outcome{
+          nullptr, sync_error{static_cast<int>(error_code::reconcile_session_in_progress),
+                              st.coordinator ? "Session in progress." : "Reconciliation in progress.",
+                              {{"running", st.coordinator ? "session" : "reconciliation"}}}};
+      ++st.reconciliations;
+      st.reconciler = self->spawn(reconciler, request.plan, st.database, st.listener);
+      auto on_finished = std::move(request.on_finished);
+      // The end notice runs after every callback of the run (the listener keeps order).
+      auto end = [self, on_finished](reconciliation_outcome outcome) {
+        auto& st = self->state;
+        st.reconciler = nullptr;
+        if (on_finished)
+          self->send(st.listener, msg::deliver_atom::value,
+                     msg::callback_task{"reconciliation end", [on_finished, outcome] {
+                                          on_finished(outcome);
+                                        }});
+      };
+      self->request(st.reconciler, caf::infinite, msg::run_atom::value)
+        .then([end](reconciliation_outcome& outcome) mutable { end(std::move(outcome)); },
+              [self, end](caf::error& err) mutable {
+                reconciliation_outcome failed;
+                failed.error = sync_error{static_cast<int>(error_code::unknown),
+                                          "The reconciliation failed: " + self->system().render(err),
+                                          nullptr};
+                end(std::move(failed));
+              });
+      return msg::outcome{nlohmann::json{{"reconciliation", st.reconciliations}}, std::nullopt};
+    },
     [self](msg::stop_atom, msg::stop_request& request) {
       auto& st = self->state;
       if (!st.coordinator) {
@@ -153,18 +186,23 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       auto& st = self->state;
       auto tree = std::make_shared<nlohmann::json>(nlohmann::json{
         {"name", runtime_state::name},
-        {"state", st.coordinator ? "syncing" : st.in_flight > 0 ? "busy" : "idle"},
+        {"state", st.coordinator   ? "syncing"
+                  : st.reconciler  ? "reconciling"
+                  : st.in_flight > 0 ? "busy"
+                                     : "idle"},
         {"database", st.database_path},
         {"mailbox", self->mailbox().size()},
         {"counters",
          {{"calls", st.calls},
           {"failedCalls", st.failed_calls},
           {"inFlight", st.in_flight},
-          {"sessions", st.sessions}}},
+          {"sessions", st.sessions},
+          {"reconciliations", st.reconciliations}}},
         {"sessionRunning", static_cast<bool>(st.coordinator)},
+        {"reconciliationRunning", static_cast<bool>(st.reconciler)},
         {"children", nlohmann::json::array()},
       });
-      auto pending = std::make_shared<int>(st.coordinator ? 3 : 2);
+      auto pending = std::make_shared<int>(2 + (st.coordinator ? 1 : 0) + (st.reconciler ? 1 : 0));
       auto collect = [rp, tree, pending](nlohmann::json child) mutable {
         (*tree)["children"].push_back(std::move(child));
         if (--*pending == 0)
@@ -182,6 +220,8 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       ask(st.listener, "listener");
       if (st.coordinator)
         ask(st.coordinator, "session_coordinator");
+      if (st.reconciler)
+        ask(st.reconciler, "reconciler");
       return rp;
     },
   };

@@ -28,6 +28,9 @@ struct runtime_state {
   session_coordinator_actor coordinator;
   session_plan_ptr session_plan;
   std::vector<msg::stop_request> stop_requests;
+  // The reconciliation, when one runs (never at the same time as a session):
+  reconciler_actor reconciler;
+  std::uint64_t reconciliations = 0;
   std::uint64_t sessions = 0;
   std::uint64_t calls = 0;
   std::uint64_t failed_calls = 0;

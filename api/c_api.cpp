@@ -367,6 +367,31 @@ mxsync::session_config session_of(const char* session_json,
   return config;
 }
 
+mxsync::reconciliation_config reconciliation_of(const char* config_json,
+                                                const mxsync_reconciliation_callbacks* callbacks) {
+  auto config = mxsync::reconciliation_config::from_json(parse(config_json, "config_json"));
+  if (!callbacks)
+    return config;
+  const auto& c = *callbacks;
+  void* u = c.user_data;
+  config.onreconciliationstart = event_of(c.onreconciliationstart, u);
+  config.onreconciliationscopestart = event_of(c.onreconciliationscopestart, u);
+  config.onreconciliationdownloadstart = event_of(c.onreconciliationdownloadstart, u);
+  config.onreconciliationbatchprocessingstart = event_of(c.onreconciliationbatchprocessingstart, u);
+  config.onreconciliationbatchprocessingsuccess =
+    event_of(c.onreconciliationbatchprocessingsuccess, u);
+  config.onreconciliationbulkgetdownloadstart = event_of(c.onreconciliationbulkgetdownloadstart, u);
+  config.onreconciliationbulkgetbatchprocessingstart =
+    event_of(c.onreconciliationbulkgetbatchprocessingstart, u);
+  config.onreconciliationbulkgetbatchprocessingsuccess =
+    event_of(c.onreconciliationbulkgetbatchprocessingsuccess, u);
+  config.onreconciliationscopesuccess = event_of(c.onreconciliationscopesuccess, u);
+  config.onreconciliationsuccess = event_of(c.onreconciliationsuccess, u);
+  config.onreconciliationscopeerror = session_error_of(c.onreconciliationscopeerror, u);
+  config.onreconciliationerror = session_error_of(c.onreconciliationerror, u);
+  return config;
+}
+
 // -- clients ---------------------------------------------------------------------------------
 
 /// `configure` puts the configuration (path or JSON) into the options.
@@ -727,6 +752,21 @@ int mxsync_synchronize(mxsync_client* client, const char* session_json,
                        const mxsync_session_callbacks* callbacks, char** out_json) {
   return blocking(out_json, [&] {
     return checked(client).synchronize(session_of(session_json, callbacks));
+  });
+}
+
+int mxsync_start_reconciliation(mxsync_client* client, const char* config_json,
+                                const mxsync_reconciliation_callbacks* callbacks,
+                                char** out_error) {
+  return guarded(out_error, [&] {
+    checked(client).startReconciliation(reconciliation_of(config_json, callbacks));
+  });
+}
+
+int mxsync_reconcile(mxsync_client* client, const char* config_json,
+                     const mxsync_reconciliation_callbacks* callbacks, char** out_json) {
+  return blocking(out_json, [&] {
+    return checked(client).reconcile(reconciliation_of(config_json, callbacks));
   });
 }
 

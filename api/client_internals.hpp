@@ -48,9 +48,16 @@ struct sync_client::internals {
   /// Hands `error` to `on_error` through the listener, in order with other callbacks.
   void report(std::string label, sync_error error, error_callback on_error);
   std::uint64_t sessions_started = 0;
+  std::uint64_t reconciliations_started = 0;
   /// Fails with 7777 until init succeeded, as the original does.
   std::function<nlohmann::json(msg::db_context&)>
   requires_init(std::function<nlohmann::json(msg::db_context&)> work);
 };
+
+/// The plan of sync.startSession from its keys (also what the exchanges of a
+/// reconciliation use). Throws sync_exception naming the key at fault.
+std::shared_ptr<session_plan> make_plan(session_config config,
+                                        std::shared_ptr<const sync_config> sync,
+                                        environment::internals& env);
 
 } // namespace mxsync

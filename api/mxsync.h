@@ -208,6 +208,43 @@ MXSYNC_API int mxsync_start_session(mxsync_client* client, const char* session_j
  * ({"stopped": bool, ...}) or the onsyncerror error in *out_json. The callbacks run too. */
 MXSYNC_API int mxsync_synchronize(mxsync_client* client, const char* session_json,
                                   const mxsync_session_callbacks* callbacks, char** out_json);
+/* -- sync.startReconciliation ------------------------------------------------------------- */
+
+/* Every startReconciliation callback; NULL members are not called. Zero-initialize it.
+ * Copied like mxsync_session_callbacks; user_data must stay valid until the run ended
+ * (onreconciliationsuccess or onreconciliationerror ran). Contexts: docs/reconciliation.md. */
+typedef struct mxsync_reconciliation_callbacks {
+  void* user_data; /* passed to every callback below */
+  mxsync_event_callback onreconciliationstart;
+  mxsync_event_callback onreconciliationscopestart;
+  mxsync_event_callback onreconciliationdownloadstart;
+  mxsync_event_callback onreconciliationbatchprocessingstart;
+  mxsync_event_callback onreconciliationbatchprocessingsuccess;
+  mxsync_event_callback onreconciliationbulkgetdownloadstart;
+  mxsync_event_callback onreconciliationbulkgetbatchprocessingstart;
+  mxsync_event_callback onreconciliationbulkgetbatchprocessingsuccess;
+  mxsync_event_callback onreconciliationscopesuccess;
+  mxsync_event_callback onreconciliationsuccess;
+  mxsync_error_callback onreconciliationscopeerror;
+  mxsync_error_callback onreconciliationerror;
+} mxsync_reconciliation_callbacks;
+
+/* sync.startReconciliation. config_json holds the reconciliation keys (reconciliation,
+ * reconciledownloadbatchsize, reconcilebulkgetbatchsize) and the startSession server keys
+ * (userid, password, serverhost, serverport, ...); callbacks may be NULL. Returns 0 once the
+ * run is handed to the runtime; its outcome arrives through onreconciliationsuccess /
+ * onreconciliationerror (7030-7034 refusals included). Keys that do not parse are refused at
+ * once with 7032 (and *out_error); no callback runs then. out_error may be NULL. */
+MXSYNC_API int mxsync_start_reconciliation(mxsync_client* client, const char* config_json,
+                                           const mxsync_reconciliation_callbacks* callbacks,
+                                           char** out_error);
+/* Blocking form: returns once the run ended, 0 with the onreconciliationsuccess context
+ * (reconcileobjectlevelinfo, reconciletotal*, pendingreconcilescopeswithhistorychanges) or
+ * the error in *out_json. The callbacks run too. */
+MXSYNC_API int mxsync_reconcile(mxsync_client* client, const char* config_json,
+                                const mxsync_reconciliation_callbacks* callbacks,
+                                char** out_json);
+
 /* sync.stopSession -> {"stopped": true}, or {"stopped": false} with no session running.
  * A second stop while stopping fails with 7008. */
 MXSYNC_API int mxsync_stop_session(mxsync_client* client, char** out_json);

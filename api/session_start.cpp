@@ -35,6 +35,8 @@ void check_scope_names(const session_config& config, const sync_config& sync) {
   }
 }
 
+} // namespace
+
 std::shared_ptr<session_plan> make_plan(session_config config,
                                         std::shared_ptr<const sync_config> sync,
                                         environment::internals& env) {
@@ -86,8 +88,6 @@ std::shared_ptr<session_plan> make_plan(session_config config,
   plan->config = std::move(config);
   return plan;
 }
-
-} // namespace
 
 environment::internals::~internals() {
   // Transfers complete (cancelled) before the actors that wait for them go away.

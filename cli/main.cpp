@@ -5,6 +5,7 @@
 #include "cli/object_command.hpp"
 #include "cli/pending_command.hpp"
 #include "cli/query_command.hpp"
+#include "cli/reconcile_command.hpp"
 #include "cli/reset_command.hpp"
 #include "cli/rollback_command.hpp"
 #include "cli/status_command.hpp"
@@ -29,6 +30,10 @@ commands (<db> is --config <sync-config.json> --db <device.db>):
             [--user U --password P] [--batchsize N] [--uploadbatchsize N]
             [--status-interval ms] [--json]
             one sync session: live progress on a terminal, a summary at the end
+  reconcile <db> (--scope S [--objects A,B] | --reconciliation <keys.json>) [--session <keys.json>]
+            [--server URL | --host H --port P] [--user U --password P]
+            [--downloadbatchsize N] [--bulkgetbatchsize N] [--json]
+            sync.startReconciliation: delete rows the server lost, fetch the ones missing
   status    --db <device.db> [--json]     the actor tree of the sync running on that database
   stop      --db <device.db> [--timeout s] [--json]   stop that sync (it exits 0, "stopped")
   pending   upload|acknowledgement|deferred <db> [--json]
@@ -52,7 +57,7 @@ int main(int argc, char** argv) {
     {"demo", run_demo},       {"init", run_init},         {"sync", run_sync},
     {"status", run_status},   {"stop", run_stop},         {"pending", run_pending},
     {"rollback", run_rollback}, {"reset", run_reset},     {"query", run_query},
-    {"object", run_object}};
+    {"object", run_object},   {"reconcile", run_reconcile}};
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? std::cerr : std::cout) << usage;

@@ -3,6 +3,7 @@
 // Actors are local to one process, so closures and JSON travel by value as
 // "unsafe" (non-serializable) message types.
 
+#include "messages/reconciliation.hpp"
 #include "messages/session.hpp"
 #include "mxsync/error.hpp"
 
@@ -36,6 +37,7 @@ using http_atom = caf::atom_constant<caf::atom("http")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 
 /// What a unit of database work sees: the connection and the configuration.
 struct db_context {
@@ -149,6 +151,12 @@ using session_coordinator_actor = caf::typed_actor<
   caf::replies_to<msg::run_atom>::with<session_outcome>,
   caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
 
+/// One sync.startReconciliation: per scope getAllPKs batches, deletions, bulkGet
+/// batches; reports the totals or the error.
+using reconciler_actor = caf::typed_actor<
+  caf::replies_to<msg::run_atom>::with<reconciliation_outcome>,
+  caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
+
 /// One per runtime instance: takes API calls, forwards database work, hands the
 /// outcome to the listener, and answers status for the whole actor tree.
 using runtime_actor = caf::typed_actor<
@@ -163,6 +171,8 @@ using runtime_actor = caf::typed_actor<
   caf::replies_to<msg::start_atom, msg::start_request>::with<msg::outcome>,
   // sync.stopSession.
   caf::reacts_to<msg::stop_atom, msg::stop_request>,
+  // sync.startReconciliation: 7034 while a session or another reconciliation runs.
+  caf::replies_to<msg::reconcile_atom, msg::reconcile_request>::with<msg::outcome>,
   // The actor tree: this actor's state and counters with its children's.
   caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
 
@@ -172,6 +182,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::api_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::callback_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::stop_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::start_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::reconcile_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::reconciliation_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::exchange_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::transport::http_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::batch_applied)

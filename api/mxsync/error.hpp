@@ -38,8 +38,13 @@ enum class error_code : int {
   metatable_error = 7026,
   null_value = 7027,
   invalid_mark_for_upload_value = 7028,
+  duplicate_unique_key = 7029,
   scope_does_not_exist = 7030,
   table_does_not_exist = 7031,
+  invalid_reconcile_config = 7032,
+  reconcile_key_undefined = 7033,
+  reconcile_session_in_progress = 7034,
+  backend_token_expired_for_offline_auth = 7035,
   unknown = 7777,
   unknown_server_error = 8888,
 };

@@ -4,6 +4,7 @@
 // that returns a mxsync::result. No CAF type appears here.
 
 #include "mxsync/error.hpp"
+#include "mxsync/reconciliation_config.hpp"
 #include "mxsync/session_config.hpp"
 
 #include <nlohmann/json.hpp>
@@ -120,6 +121,18 @@ public:
   /// Blocking form of startSession: returns once the session ended, with the
   /// onsyncsuccess context or the onsyncerror error (callbacks in `config` run too).
   result synchronize(session_config config);
+
+  // sync.startReconciliation: compares the keys of the configured objects with the
+  // server's (getAllPKs), removes local rows the server does not have and fetches the
+  // ones the device lacks (bulkGet); scopes with pending local changes are skipped. The
+  // outcome goes to onreconciliationsuccess / onreconciliationerror: 7033 without a
+  // reconciliation key, 7030/7031 for an unknown scope/object, 7032 for other invalid
+  // keys, 7034 while a sync session or another reconciliation runs (a startSession
+  // during a reconciliation gets 7008).
+  void startReconciliation(reconciliation_config config);
+  /// Blocking form of startReconciliation: returns once the run ended, with the
+  /// onreconciliationsuccess context or the error (callbacks in `config` run too).
+  result reconcile(reconciliation_config config);
 
   /// The ORM object of a sync object (table); throws sync_exception 7031 if unknown.
   sync_object object(const std::string& name);
