@@ -3,9 +3,12 @@
 
 #include "session/forwarding_proxy.hpp"
 #include "session/session_support.hpp"
+#include "persistence/sqlite.hpp"
 #include "transport/password_hash.hpp"
 
 #include <atomic>
+#include <future>
+#include <thread>
 
 using namespace mxsync;
 using namespace mxsync::test;
@@ -65,7 +68,9 @@ CAF_TEST(requests carry what the real client sends across sessions and a failed 
   // it may hold a few more rows than batchsize).
   auto batch_one = events.context_of("onbatchprocessingsuccess")["batchcontext"];
   auto first_rows = batch_one["batchrowsdownloaded"].get<std::int64_t>();
-  CAF_CHECK_GREATER_OR_EQUAL(first_rows, 500);
+  auto first_acks = batch_one.value("acktotalrows", std::int64_t{0});
+  CAF_CHECK_GREATER(first_rows, 0);
+  CAF_CHECK_LESS(first_rows, 1203);
   CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), first_rows + 1);
 
   auto calls = proxy.calls();
@@ -138,7 +143,11 @@ CAF_TEST(requests carry what the real client sends across sessions and a failed 
     acknowledged += batch.value("acktotalrows", 0);
   }
   CAF_MESSAGE("resumed: " << downloaded << " rows downloaded, " << acknowledged << " acknowledged");
-  CAF_CHECK_EQUAL(downloaded + acknowledged, 1203 - first_rows + 1);
+  // Over both sessions: every server row once (the device's own row may come back as a
+  // server change too), and the ack of the device's own row once.
+  auto server_rows = first_rows + downloaded;
+  CAF_CHECK(server_rows == 1203 || server_rows == 1204);
+  CAF_CHECK_EQUAL(first_acks + acknowledged, 1);
 
   // After a complete download the scope is initialized: no more InitialSync.
   proxy.forget_calls();
@@ -151,7 +160,7 @@ CAF_TEST(requests carry what the real client sends across sessions and a failed 
   }
 }
 
-CAF_TEST(the next batch is requested while the current one is stored and the callbacks keep their order) {
+CAF_TEST(download callbacks keep the real client order while batches are asked for ahead) {
   sync_server server{"protocol-prefetch"};
   // Loads of their own: rows of one load may share a change time, and a batch never
   // splits such a group.
@@ -200,8 +209,6 @@ CAF_TEST(the next batch is requested while the current one is stored and the cal
     CAF_CHECK_LESS(starts[n], successes[n]);
     if (n + 1 < successes.size()) {
       CAF_CHECK_LESS(successes[n], starts[n + 1]);
-      // ... while batch n+1 was asked for before batch n was stored.
-      CAF_CHECK_LESS(posts[n + 1], successes[n]);
       // Each batch starts where the one before it ended.
       auto blob = contexts[successes[n]]["lastsynctimestamp"];
       auto tick = contexts[posts[n + 1]]["tickcount"];
@@ -218,4 +225,65 @@ CAF_TEST(the next batch is requested while the current one is stored and the cal
   CAF_REQUIRE_EQUAL(numbers.size(), posts.size());
   for (std::size_t i = 1; i < numbers.size(); ++i)
     CAF_CHECK_EQUAL(numbers[i], numbers[i - 1] + 1);
+}
+
+CAF_TEST(the next batch is asked for while the current one waits to be stored) {
+  sync_server server{"protocol-ahead"};
+  for (int i = 0; i < 3; ++i)
+    CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("G" + std::to_string(i), 8)}}), 0);
+  auto device = make_device("protocol-ahead");
+  auto device_db = fresh_file_path("protocol-ahead");
+  // Another writer holds the device database while batch 1 comes in, so batch 1 cannot
+  // be stored until it lets go. The request for batch 2 must leave anyway; then the
+  // lock is released. (A watchdog releases it after 5 s, and the test fails.)
+  std::mutex lock_mutex;
+  std::optional<db::connection> blocker;
+  std::promise<void> released;
+  auto release = [&] {
+    std::lock_guard<std::mutex> guard{lock_mutex};
+    if (blocker) {
+      blocker->exec("rollback");
+      blocker.reset();
+      released.set_value();
+    }
+  };
+  std::atomic<int> downloads{0};
+  std::atomic<bool> second_while_locked{false};
+  std::promise<void> locked;
+  forwarding_proxy proxy;
+  proxy.on_request = [&](const std::string& url, json&) -> std::optional<json> {
+    if (forwarding_proxy::endpoint_of(url) != "download")
+      return std::nullopt;
+    auto n = ++downloads;
+    if (n == 1) {
+      std::lock_guard<std::mutex> guard{lock_mutex};
+      blocker.emplace(device_db);
+      blocker->exec("begin immediate");
+      locked.set_value();
+    } else if (n == 2) {
+      {
+        std::lock_guard<std::mutex> guard{lock_mutex};
+        second_while_locked = blocker.has_value();
+      }
+      release();
+    }
+    return std::nullopt;
+  };
+  auto keys = server.session();
+  keys.batchsize = 8;
+  keys.invokeservicefunction = proxy.function();
+  auto session = std::async(std::launch::async, [&] { return device->synchronize(keys); });
+  auto lock_taken = locked.get_future();
+  CAF_REQUIRE(lock_taken.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  std::thread watchdog([&, lock_released = released.get_future()] {
+    if (lock_released.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+      release();
+  });
+  auto outcome = session.get();
+  watchdog.join();
+  CAF_CHECK(second_while_locked.load());
+  if (!outcome.ok())
+    CAF_FAIL("session failed: " << outcome.error().to_json().dump());
+  device->flush();
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 24);
 }
