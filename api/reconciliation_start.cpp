@@ -3,6 +3,7 @@
 // actor (which refuses it while a session or another reconciliation runs).
 #include "api/client_internals.hpp"
 
+#include <algorithm>
 #include <future>
 #include <set>
 

@@ -308,3 +308,29 @@ CAF_TEST(status shows the runtime idle after a reconciliation) {
   CAF_CHECK_EQUAL(status["reconciliationRunning"], false);
   CAF_CHECK_EQUAL(number(status["counters"]["reconciliations"]), 1);
 }
+
+CAF_TEST(a failing scope reports onreconciliationscopeerror and onreconciliationerror) {
+  sync_server server{"reconcile-failure"};
+  auto device = synced_device(server, "reconcile-failure", 3);
+  recorder events;
+  auto config = reconcile_keys(server);
+  config.session.serverport = "1"; // nothing listens there
+  attach_reconciliation(events, config);
+  auto outcome = device->reconcile(config);
+  CAF_REQUIRE(!outcome.ok());
+  device->flush();
+  auto code = outcome.error().code;
+  CAF_CHECK(code >= 1000 && code < 1100);
+  std::vector<std::string> expected{"onreconciliationstart", "onreconciliationscopestart",
+                                    "onreconciliationdownloadstart",
+                                    "onreconciliationbatchprocessingstart",
+                                    "onreconciliationscopeerror", "onreconciliationerror"};
+  CAF_CHECK_EQUAL(events.events, expected);
+  auto scope_error = events.context_of("onreconciliationscopeerror");
+  CAF_CHECK_EQUAL(scope_error["errorInfo"]["currentScope"], scope);
+  auto run_error = events.context_of("onreconciliationerror");
+  CAF_CHECK(run_error["errorInfo"].contains(scope));
+  // Nothing changed, and the next run works.
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 3);
+  CAF_CHECK(device->reconcile(reconcile_keys(server)).ok());
+}
