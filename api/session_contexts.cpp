@@ -24,23 +24,12 @@ struct ack_kinds {
   std::int64_t deleted = 0;
 };
 
-ack_kinds ack_kinds_of(const syncdb::batch_result& batch, const std::string& object,
-                       const syncdb::change_counts* uploaded = nullptr) {
-  std::int64_t mine = 0;
-  std::size_t objects_with_acks = 0;
-  for (const auto& [name, counts] : batch.per_object) {
-    if (counts.acknowledged > 0)
-      ++objects_with_acks;
+/// The object's own ack kinds, as the batch counted them (persistence/download_batch).
+ack_kinds ack_kinds_of(const syncdb::batch_result& batch, const std::string& object) {
+  for (const auto& [name, counts] : batch.per_object)
     if (name == object)
-      mine = counts.acknowledged;
-  }
-  if (mine == 0)
-    return {};
-  if (objects_with_acks == 1)
-    return {batch.ack_inserted, batch.ack_updated, batch.ack_deleted};
-  if (uploaded && uploaded->total() == mine)
-    return {uploaded->inserted, uploaded->updated, uploaded->deleted};
-  return {}; // several objects acknowledged in one batch: not told apart (persistence)
+      return {counts.ack_inserted, counts.ack_updated, counts.ack_deleted};
+  return {};
 }
 
 } // namespace
@@ -134,7 +123,7 @@ json upload_context(const syncdb::change_counts& totals,
                {"rowsfailedtoupload", 0}};
     if (acked.contains(name)) {
       const auto& from_ack = acked[name];
-      auto kinds = ack_kinds_of(acks, name, &counts);
+      auto kinds = ack_kinds_of(acks, name);
       entry["ackinsertedrows"] = kinds.inserted;
       entry["ackupdatedrows"] = kinds.updated;
       entry["ackdeletedrows"] = kinds.deleted;
