@@ -334,3 +334,24 @@ CAF_TEST(a failing scope reports onreconciliationscopeerror and onreconciliation
   CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 3);
   CAF_CHECK(device->reconcile(reconcile_keys(server)).ok());
 }
+
+CAF_TEST(the scope filters of filterparams travel with getAllPKs) {
+  sync_server server{"reconcile-filter"};
+  auto rows = work_orders("F", 12);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    rows[i]["status"] = i % 3 == 0 ? "Closed" : "Open";
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", rows}}), 0);
+  auto device = make_device("reconcile-filter");
+  CAF_REQUIRE(device->synchronize(server.session()).ok());
+  CAF_REQUIRE_EQUAL(count_rows(*device, "WorkOrder"), 12);
+  // With a filter the server's keys are those of the filtered rows: the rest goes.
+  auto config = reconcile_keys(server);
+  config.session.filterparams[scope] =
+    json::array({{{"WorkOrder", json::array({{{"Name", "status"}, {"Value1", "Closed"}}})}}});
+  auto outcome = device->reconcile(config);
+  CAF_REQUIRE(outcome.ok());
+  CAF_CHECK_EQUAL(number(outcome.value()["reconciletotaldownloads"]), 4);
+  CAF_CHECK_EQUAL(number(outcome.value()["reconciletotaldeletions"]), 8);
+  auto open = device->object("WorkOrder").getCount("status = 'Open'");
+  CAF_CHECK_EQUAL(number(open.value()["count"]), 0);
+}
