@@ -299,10 +299,31 @@ CAF_TEST(a reconciliation and a session never run at the same time) {
   CAF_CHECK(device->reconcile(reconcile_keys(server)).ok());
 }
 
-CAF_TEST(status shows the runtime idle after a reconciliation) {
+CAF_TEST(status shows the reconciler while it runs and the runtime idle after) {
   sync_server server{"reconcile-status"};
   auto device = synced_device(server, "reconcile-status", 3);
-  CAF_REQUIRE(device->reconcile(reconcile_keys(server)).ok());
+  // The network call waits for the listener (invokeservicefunction), so the reconciler
+  // is still running when its first callback asks for the status.
+  forwarding_proxy proxy;
+  auto config = reconcile_keys(server);
+  config.session.invokeservicefunction = proxy.function();
+  json during;
+  auto* client = device.get();
+  config.onreconciliationbatchprocessingstart = [&, client](const json&) {
+    if (during.is_null())
+      during = client->status();
+  };
+  CAF_REQUIRE(device->reconcile(config).ok());
+  CAF_CHECK_EQUAL(during["state"], "reconciling");
+  CAF_CHECK_EQUAL(during["reconciliationRunning"], true);
+  json reconciler;
+  for (const auto& child : during["children"])
+    if (child["name"] == "reconciler")
+      reconciler = child;
+  CAF_REQUIRE(reconciler.is_object());
+  CAF_CHECK_EQUAL(reconciler["currentScope"], scope);
+  CAF_CHECK_EQUAL(number(reconciler["counters"]["scopes"]), 1);
+  CAF_CHECK(reconciler["state"].get<std::string>().find("getAllPKs") != std::string::npos);
   auto status = device->status();
   CAF_CHECK_EQUAL(status["state"], "idle");
   CAF_CHECK_EQUAL(status["reconciliationRunning"], false);
