@@ -376,3 +376,51 @@ CAF_TEST(the scope filters of filterparams travel with getAllPKs) {
   auto open = device->object("WorkOrder").getCount("status = 'Open'");
   CAF_CHECK_EQUAL(number(open.value()["count"]), 0);
 }
+
+CAF_TEST(two scopes with a cascade and a composite key are reconciled in order) {
+  const std::string ota_config = MXSYNC_FIXTURES_DIR "/ota-two-scope-config.json";
+  sync_server server{"reconcile-two-scopes", ota_config};
+  auto tickets = json::array();
+  auto notes = json::array();
+  for (int i = 1; i <= 4; ++i) {
+    tickets.push_back({{"ticketId", i}, {"title", "ticket " + std::to_string(i)}});
+    for (int n = 1; n <= 2; ++n)
+      notes.push_back({{"noteId", i * 10 + n}, {"ticketId", i}, {"body", "note"}});
+  }
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"Ticket", tickets}, {"TicketNote", notes}}), 0);
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"Price", json::array({{{"code", "A"}, {"region", "EU"}},
+                                                                     {{"code", "A"}, {"region", "US"}}})}}),
+                    0);
+  auto device = make_device("reconcile-two-scopes", ota_config);
+  CAF_REQUIRE(device->synchronize(server.session()).ok());
+  CAF_REQUIRE_EQUAL(count_rows(*device, "TicketNote"), 8);
+  // The server loses ticket 2 (its notes stay there) and the EU price, and gains a US one.
+  CAF_REQUIRE_EQUAL(server.admin("delete", json{{"Ticket", json::array({{{"ticketId", 2}}})}}), 0);
+  CAF_REQUIRE_EQUAL(server.admin("delete", json{{"Price", json::array({{{"code", "A"}, {"region", "EU"}}})}}), 0);
+  CAF_REQUIRE_EQUAL(server.admin("upsert", json{{"Price", json::array({{{"code", "B"}, {"region", "US"}}})}}), 0);
+  recorder events;
+  reconciliation_config config;
+  config.session = server.session();
+  // Children first (the page's advice); "[]" = every object of the scope.
+  config.reconciliation = std::vector<std::pair<std::string, std::vector<std::string>>>{
+    {"TicketScope", {"TicketNote", "Ticket"}}, {"CatalogScope", {}}};
+  attach_reconciliation(events, config);
+  auto outcome = device->reconcile(config);
+  CAF_REQUIRE(outcome.ok());
+  device->flush();
+  CAF_CHECK_EQUAL(events.count("onreconciliationscopestart"), 2u);
+  CAF_CHECK_EQUAL(events.count("onreconciliationscopesuccess"), 2u);
+  auto first_scope = events.context_of("onreconciliationscopesuccess", 0)["currentScope"];
+  CAF_CHECK_EQUAL(first_scope, "TicketScope");
+  // Ticket 2 went with its notes by the cascade; the notes the server still has came back.
+  CAF_CHECK_EQUAL(count_rows(*device, "Ticket"), 3);
+  CAF_CHECK_EQUAL(count_rows(*device, "TicketNote"), 8);
+  const auto& info = outcome.value()["reconcileobjectlevelinfo"];
+  CAF_CHECK_EQUAL(number(info["Ticket"]["reconciletotaldeletions"]), 1);
+  CAF_CHECK_EQUAL(number(info["TicketNote"]["reconciletotalinsertions"]), 2);
+  CAF_CHECK_EQUAL(number(info["Price"]["reconciletotaldeletions"]), 1);
+  CAF_CHECK_EQUAL(number(info["Price"]["reconciletotalinsertions"]), 1);
+  auto prices = device->executeSelectQuery("select code, region from Price order by code, region");
+  CAF_REQUIRE(prices.ok());
+  CAF_CHECK_EQUAL(prices.value(), json::parse(R"([{"code":"A","region":"US"},{"code":"B","region":"US"}])"));
+}
