@@ -1,6 +1,7 @@
 #define CAF_SUITE session_data
 #include <caf/test/unit_test.hpp>
 
+#include "session/forwarding_proxy.hpp"
 #include "session/session_support.hpp"
 
 #include <set>
@@ -205,4 +206,59 @@ CAF_TEST(acks of several objects in one batch are told apart per object) {
   CAF_CHECK_EQUAL(orders["ackinsertedrows"], 0);
   CAF_CHECK_EQUAL(parts["acktotalrows"], 1);
   CAF_CHECK_EQUAL(parts["ackupdatedrows"], 1);
+}
+
+CAF_TEST(a server change never overwrites a row with pending local changes) {
+  sync_server server{"data-pending-kept"};
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("SRV", 3)}}), 0);
+  auto device = make_device("data-pending-kept");
+  sync_ok(*device, server.session());
+  auto orders = device->object("WorkOrder");
+  CAF_REQUIRE(orders.updateByPK("SRV-1", {{"orderDesc", "changed on the device"}}).ok());
+  CAF_REQUIRE_EQUAL(server.admin("upsert", json{{"WorkOrder", json::array({{{"orderId", "SRV-1"}, {"orderDesc", "changed on the server"}},
+                                                                          {{"orderId", "SRV-2"}, {"orderDesc", "changed on the server"}}})}}),
+                    0);
+  // Download only: the local change stays pending while the server's changes arrive.
+  auto download_only = server.session();
+  download_only.sessiontasks = std::map<std::string, session_task>{{"FSPersistentScope", {false, true, std::nullopt}}};
+  sync_ok(*device, download_only);
+  auto desc_of = [&orders](const std::string& id) {
+    auto rows = orders.getAllDetailsByPK(id);
+    return rows.ok() && rows.value().size() == 1 ? rows.value()[0]["orderDesc"] : json{};
+  };
+  CAF_CHECK_EQUAL(desc_of("SRV-1"), "changed on the device");
+  CAF_CHECK_EQUAL(desc_of("SRV-2"), "changed on the server");
+  auto pending = device->getPendingUpload();
+  CAF_CHECK_EQUAL(pending.value()["totalCount"], 1);
+  // The next full session uploads it; the device still has its own value.
+  sync_ok(*device, server.session());
+  CAF_CHECK_EQUAL(desc_of("SRV-1"), "changed on the device");
+  auto none = device->getPendingUpload();
+  CAF_CHECK_EQUAL(none.value()["totalCount"], 0);
+}
+
+CAF_TEST(onuploadbatchstart may replace the parameters of each upload batch) {
+  sync_server server{"data-batch-params"};
+  auto device = make_device("data-batch-params");
+  for (auto& row : work_orders("CLI", 3))
+    CAF_REQUIRE(device->object("WorkOrder").create(row).ok());
+  forwarding_proxy proxy;
+  auto keys = server.session();
+  keys.uploadbatchsize = 1;
+  keys.invokeservicefunction = proxy.function();
+  std::atomic<int> batch{0};
+  keys.onuploadbatchstart = [&batch](const json& context) -> json {
+    auto params = context["uploadRequest"];
+    params["clientcontext"] = {{"BATCH", std::to_string(++batch)}};
+    return params;
+  };
+  sync_ok(*device, keys);
+  auto uploads = calls_to(proxy.calls(), "upload");
+  CAF_REQUIRE_EQUAL(uploads.size(), 3u);
+  for (std::size_t i = 0; i < uploads.size(); ++i) {
+    auto context = json::parse(uploads[i]["clientcontext"].get<std::string>());
+    CAF_CHECK_EQUAL(context["BATCH"], std::to_string(i + 1));
+  }
+  auto left = device->getPendingUpload();
+  CAF_CHECK_EQUAL(left.value()["totalCount"], 0);
 }
