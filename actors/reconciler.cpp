@@ -1,6 +1,7 @@
 #include "actors/reconciler.hpp"
 
 #include "actors/database_call.hpp"
+#include "actors/device_registrar.hpp"
 #include "actors/http_exchange.hpp"
 #include "actors/status_tree.hpp"
 #include "persistence/reconciliation.hpp"
@@ -363,29 +364,32 @@ reconciler_actor::behavior_type reconciler(self_pointer self, reconciliation_pla
       st.promise = self->make_response_promise<reconciliation_outcome>();
       notify(self, "onreconciliationstart", st.plan->config.onreconciliationstart,
              rc::start_context(*st.plan));
-      st.stage = "reading device registration";
-      database_call<syncdb::device_registration>(
-        self, st.database, "read device registration",
-        [](msg::db_context& ctx) { return syncdb::read_device_registration(ctx.connection); },
-        [self](syncdb::device_registration& stored) {
-          auto& st = self->state;
-          // getAllPKs and bulkGet are downloads of a known device (protocol.md 1.7).
-          if (!stored.registered() || !stored.device_id) {
-            st.outcome.error = sync_error{
-              static_cast<int>(error_code::register_device), "Register device failed.",
-              {{"reason", "startReconciliation needs a device registered by a sync session: "
-                          "call startSession first"}}};
+      // getAllPKs and bulkGet are downloads of a registered device (protocol.md 1.7):
+      // a device that never synced is registered first, as a session would.
+      st.stage = "registering device";
+      st.registrar = self->spawn(device_registrar, st.plan->session, st.database, st.listener);
+      self->request(st.registrar, caf::infinite, msg::run_atom::value)
+        .then(
+          [self](device_identity& identity) {
+            auto& st = self->state;
+            st.registrar = nullptr;
+            if (identity.error) {
+              st.outcome.error = std::move(*identity.error);
+              finish(self);
+              return;
+            }
+            st.device_id = std::move(identity.device_id);
+            st.instance_id = std::move(identity.instance_id);
+            if (identity.session)
+              st.session = std::move(identity.session);
+            next_scope(self);
+          },
+          [self](caf::error& err) {
+            self->state.outcome.error =
+              sync_error{static_cast<int>(error_code::register_device), "Register device failed.",
+                         {{"reason", self->system().render(err)}}};
             finish(self);
-            return;
-          }
-          st.device_id = *stored.device_id;
-          st.instance_id = *stored.instance_id;
-          next_scope(self);
-        },
-        [self](sync_error& error) {
-          self->state.outcome.error = std::move(error);
-          finish(self);
-        });
+          });
       return st.promise;
     },
     [self](msg::status_atom) {
@@ -413,7 +417,8 @@ reconciler_actor::behavior_type reconciler(self_pointer self, reconciliation_pla
           {"deletions", total.deletions}}},
       };
       return status_with_children(self, std::move(own),
-                                  {{caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
+                                  {{caf::actor_cast<caf::actor>(st.registrar), "device_registrar"},
+                                   {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
     },
   };
 }

@@ -45,6 +45,7 @@ struct reconciler_state {
   std::uint64_t scopes_done = 0;
   std::int64_t requests = 0;
   exchange_actor exchange;
+  device_registrar_actor registrar;
 };
 
 reconciler_actor::behavior_type reconciler(reconciler_actor::stateful_pointer<reconciler_state> self,

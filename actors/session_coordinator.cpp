@@ -1,30 +1,17 @@
 #include "actors/session_coordinator.hpp"
 
 #include "actors/database_call.hpp"
-#include "actors/http_exchange.hpp"
+#include "actors/device_registrar.hpp"
 #include "actors/scope.hpp"
 #include "actors/status_tree.hpp"
 #include "api/session_contexts.hpp"
 #include "persistence/sync_state.hpp"
-
-#include <random>
 
 namespace mxsync {
 
 namespace {
 
 using self_pointer = session_coordinator_actor::stateful_pointer<session_coordinator_state>;
-
-/// A device id for a device database that has none: 128 random bits in hex.
-std::string new_device_id() {
-  std::random_device entropy;
-  std::uniform_int_distribution<unsigned> nibble(0, 15);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id = "mxsync-";
-  for (int i = 0; i < 32; ++i)
-    id.push_back(hex[nibble(entropy)]);
-  return id;
-}
 
 contexts::scope_view view_of(const session_coordinator_state& st) {
   return {st.current_scope,
@@ -143,50 +130,6 @@ void fail_registration(self_pointer self, sync_error error) {
   finish(self);
 }
 
-void register_device(self_pointer self) {
-  auto& st = self->state;
-  st.stage = "registering device";
-  auto request = transport::build_register_device(
-    transport::request_context{st.plan->endpoint, st.plan->user, std::nullopt}, [&] {
-      auto device = st.plan->device;
-      device.device_id = st.device_id;
-      return device;
-    }());
-  st.exchange = self->spawn(http_exchange, st.plan, st.listener, std::move(request),
-                            std::string{"registerdevice"},
-                            nlohmann::json{{"request", "registerdevice"}});
-  self->request(st.exchange, caf::infinite, msg::run_atom::value)
-    .then(
-      [self](exchange_result& result) {
-        auto& st = self->state;
-        st.exchange = nullptr;
-        if (auto error = transport::transport_error(result.response)) {
-          fail_registration(self, error->to_sync_error());
-          return;
-        }
-        auto answer = transport::parse_register_answer(result.response.body);
-        if (!answer) {
-          fail_registration(self, answer.error().to_sync_error());
-          return;
-        }
-        st.instance_id = answer->instance_id;
-        st.session = answer->session;
-        database_call<bool>(
-          self, st.database, "save device registration",
-          [device = st.device_id, instance = st.instance_id](msg::db_context& ctx) {
-            syncdb::save_device_registration(ctx.connection, device, instance);
-            return true;
-          },
-          [self](bool&) { run_next_scope(self); },
-          [self](sync_error& error) { fail_registration(self, std::move(error)); });
-      },
-      [self](caf::error& err) {
-        fail_registration(self, sync_error{static_cast<int>(error_code::register_device),
-                                           "Register device failed.",
-                                           {{"reason", self->system().render(err)}}});
-      });
-}
-
 } // namespace
 
 session_coordinator_actor::behavior_type
@@ -208,23 +151,28 @@ session_coordinator(self_pointer self, session_plan_ptr plan, database_actor dat
         self->send(st.listener, msg::deliver_atom::value,
                    msg::callback_task{"onsyncstart", [onsyncstart, context] { onsyncstart(context); }});
       }
-      st.stage = "reading device registration";
-      database_call<syncdb::device_registration>(
-        self, st.database, "read device registration",
-        [](msg::db_context& ctx) { return syncdb::read_device_registration(ctx.connection); },
-        [self](syncdb::device_registration& stored) {
-          auto& st = self->state;
-          const auto& wanted = st.plan->config.deviceid;
-          st.device_id = wanted ? *wanted : stored.device_id.value_or(new_device_id());
-          // Register when the device is new to this database (protocol.md 1.3).
-          if (stored.registered() && stored.device_id == st.device_id) {
-            st.instance_id = *stored.instance_id;
+      st.stage = "registering device";
+      st.registrar = self->spawn(device_registrar, st.plan, st.database, st.listener);
+      self->request(st.registrar, caf::infinite, msg::run_atom::value)
+        .then(
+          [self](device_identity& identity) {
+            auto& st = self->state;
+            st.registrar = nullptr;
+            if (identity.error) {
+              fail_registration(self, std::move(*identity.error));
+              return;
+            }
+            st.device_id = std::move(identity.device_id);
+            st.instance_id = std::move(identity.instance_id);
+            if (identity.session)
+              st.session = std::move(identity.session);
             run_next_scope(self);
-          } else {
-            register_device(self);
-          }
-        },
-        [self](sync_error& error) { fail_registration(self, std::move(error)); });
+          },
+          [self](caf::error& err) {
+            fail_registration(self, sync_error{static_cast<int>(error_code::register_device),
+                                               "Register device failed.",
+                                               {{"reason", self->system().render(err)}}});
+          });
       return st.promise;
     },
     [self](msg::status_atom) {
@@ -242,7 +190,7 @@ session_coordinator(self_pointer self, session_plan_ptr plan, database_actor dat
       };
       return status_with_children(self, std::move(own),
                                   {{caf::actor_cast<caf::actor>(st.running_scope), "scope"},
-                                   {caf::actor_cast<caf::actor>(st.exchange), "http_exchange"}});
+                                   {caf::actor_cast<caf::actor>(st.registrar), "device_registrar"}});
     },
   };
 }

@@ -26,7 +26,7 @@ struct session_coordinator_state {
   std::vector<std::pair<std::string, sync_error>> failed_scopes;
   std::uint64_t scopes_done = 0;
   scope_actor running_scope;
-  exchange_actor exchange;
+  device_registrar_actor registrar;
 };
 
 session_coordinator_actor::behavior_type

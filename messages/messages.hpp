@@ -147,6 +147,11 @@ using scope_actor = caf::typed_actor<
   caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
 
 /// One session: registers the device, runs the scopes in order, reports the end.
+/// Reads the device's registration, registers it with the server when it is new.
+using device_registrar_actor = caf::typed_actor<
+  caf::replies_to<msg::run_atom>::with<device_identity>,
+  caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
+
 using session_coordinator_actor = caf::typed_actor<
   caf::replies_to<msg::run_atom>::with<session_outcome>,
   caf::replies_to<msg::status_atom>::with<nlohmann::json>>;
@@ -190,6 +195,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::batch_applied)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::upload_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::download_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::scope_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::device_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::session_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::batch_to_apply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mxsync::msg::db_work)

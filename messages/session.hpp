@@ -98,6 +98,16 @@ struct scope_outcome {
   std::optional<transport::server_details> server; ///< of the scope's last answer
 };
 
+/// Who the device is for the server (protocol.md 1.3): its id and the instance id the
+/// server gave at registration, or why it could not be registered.
+struct device_identity {
+  std::string device_id;
+  std::string instance_id;
+  std::optional<transport::session_info> session; ///< of the registration answer
+  bool registered_now = false;
+  std::optional<sync_error> error;
+};
+
 /// The coordinator's report to the runtime when the session is over.
 struct session_outcome {
   std::uint64_t session_number = 0;

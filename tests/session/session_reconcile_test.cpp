@@ -424,3 +424,28 @@ CAF_TEST(two scopes with a cascade and a composite key are reconciled in order) 
   CAF_REQUIRE(prices.ok());
   CAF_CHECK_EQUAL(prices.value(), json::parse(R"([{"code":"A","region":"US"},{"code":"B","region":"US"}])"));
 }
+
+CAF_TEST(a device that never synced is registered before it reconciles) {
+  sync_server server{"reconcile-new-device"};
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("SRV", 12)}}), 0);
+  auto device = make_device("reconcile-new-device");
+  reconciliation_config config;
+  config.session = server.session();
+  config.reconciliation = std::vector<std::pair<std::string, std::vector<std::string>>>{
+    {"FSPersistentScope", {"WorkOrder"}}};
+  auto outcome = device->reconcile(config);
+  if (!outcome.ok())
+    CAF_FAIL("reconciliation failed: " << outcome.error().to_json().dump());
+  device->flush();
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 12);
+  auto stored = device->executeSelectQuery("select InstanceID from SyncConfigTable");
+  CAF_REQUIRE(stored.ok() && stored.value().size() == 1u);
+  auto instance = stored.value()[0]["InstanceID"];
+  CAF_CHECK(instance.is_string() && !instance.get<std::string>().empty());
+  // A sync session afterwards keeps that registration and finds nothing missing.
+  auto synced = device->synchronize(server.session());
+  CAF_REQUIRE(synced.ok());
+  auto again = device->executeSelectQuery("select InstanceID from SyncConfigTable");
+  auto same = again.value()[0]["InstanceID"];
+  CAF_CHECK_EQUAL(same, instance);
+}
