@@ -142,14 +142,18 @@ void apply(self_pointer self, std::shared_ptr<const transport::download_answer> 
   if (answer->session)
     st.outcome.session = answer->session;
   batch_to_apply batch{st.scope->name, st.filter_value, ack_policy_for(st.plan->config, st.scope->name),
-                       answer, std::move(finished_payload)};
+                       answer, finished_payload};
   self->request(st.processor, caf::infinite, msg::apply_atom::value, std::move(batch))
     .then(
-      [self, answer](batch_applied& applied) {
-        if (applied.error)
+      [self, answer, finished_payload](batch_applied& applied) {
+        if (applied.error) {
           fail(self, std::move(*applied.error));
-        else
-          on_applied(self, answer, applied.result);
+          return;
+        }
+        // The next download request acknowledges the payload (protocol.md 1.6).
+        if (finished_payload)
+          self->state.payload_to_acknowledge = finished_payload;
+        on_applied(self, answer, applied.result);
       },
       [self](caf::error& err) {
         fail(self, sync_error{transport::codes::download_failed,

@@ -283,3 +283,29 @@ CAF_TEST(a stop between chunks keeps the stored chunks for the next session) {
   CAF_CHECK_EQUAL(*all.begin(), 2);
   CAF_CHECK_EQUAL(static_cast<std::size_t>(*all.rbegin()), all.size() + 1);
 }
+
+CAF_TEST(the next batch of the same session acknowledges a finished chunked payload) {
+  chunked_server chunked{"chunks-acknowledged"};
+  auto device = make_device("chunks-acknowledged");
+  forwarding_proxy proxy;
+  recorder events;
+  auto keys = chunked.session(proxy);
+  keys.batchsize = 300; // two chunked batches
+  events.attach(keys);
+  auto outcome = device->synchronize(keys);
+  if (!outcome.ok())
+    CAF_FAIL("session failed: " << outcome.error().to_json().dump());
+  device->flush();
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 600);
+  auto downloads = calls_to(proxy.calls(), "download");
+  CAF_REQUIRE_GREATER_OR_EQUAL(downloads.size(), 2u);
+  auto first_payload = events.context_of("onchunksuccess")["payloadid"];
+  CAF_CHECK(!downloads[0].contains("deletechunkpayloadid"));
+  auto acknowledged = downloads[1]["deletechunkpayloadid"];
+  CAF_CHECK_EQUAL(acknowledged, first_payload);
+  // Nothing is left to acknowledge twice: each payload id goes out once.
+  std::set<std::string> sent;
+  for (const auto& params : downloads)
+    if (params.contains("deletechunkpayloadid"))
+      CAF_CHECK(sent.insert(params["deletechunkpayloadid"].get<std::string>()).second);
+}
