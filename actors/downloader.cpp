@@ -1,6 +1,7 @@
 #include "actors/downloader.hpp"
 
 #include "actors/batch_processor.hpp"
+#include "actors/app_callback.hpp"
 #include "actors/database_call.hpp"
 #include "actors/http_exchange.hpp"
 #include "actors/status_tree.hpp"
@@ -29,16 +30,6 @@ contexts::scope_view view_of(const downloader_state& st) {
           st.download_blob,
           st.upload_sequence,
           st.server};
-}
-
-void notify(self_pointer self, const char* event, const event_callback& callback,
-            nlohmann::json context) {
-  if (!callback)
-    return;
-  self->send(self->state.listener, msg::deliver_atom::value,
-             msg::callback_task{event, [callback, context = std::move(context)] {
-                                  callback(context);
-                                }});
 }
 
 void finish(self_pointer self) {
@@ -180,16 +171,12 @@ void assemble_chunks(self_pointer self, syncdb::chunk_payload payload) {
       auto answer = transport::assemble_chunks(chunks, payload.chunk_count, payload.checksum);
       if (!answer) {
         auto error = answer.error().to_sync_error();
-        if (auto& onchunkerror = st.plan->config.onchunkerror) {
-          auto context = contexts::chunk_progress_context(st.scope->name, payload.payload_id,
-                                                          payload.chunk_count, payload.chunk_count,
-                                                          st.chunks_downloaded, st.server);
-          self->send(st.listener, msg::deliver_atom::value,
-                     msg::callback_task{"onchunkerror",
-                                        [onchunkerror, e = contexts::chunk_error(context, error)] {
-                                          onchunkerror(e);
-                                        }});
-        }
+        if (st.plan->config.onchunkerror)
+          notify(self, "onchunkerror", st.plan->config.onchunkerror,
+                 contexts::chunk_error(contexts::chunk_progress_context(
+                                         st.scope->name, payload.payload_id, payload.chunk_count,
+                                         payload.chunk_count, st.chunks_downloaded, st.server),
+                                       error));
         // A payload that does not verify can never complete: drop it, so the next
         // download asks for the batch again instead of reassembling the same chunks.
         auto scope = st.scope->name;
@@ -245,16 +232,12 @@ void chunk_failed(self_pointer self, std::uint32_t number, sync_error error,
                   bool payload_unknown) {
   auto& st = self->state;
   auto& fetch = *st.chunks;
-  if (auto& onchunkerror = st.plan->config.onchunkerror) {
-    auto context = contexts::chunk_progress_context(st.scope->name, fetch.payload.payload_id,
-                                                    fetch.payload.chunk_count, number,
-                                                    st.chunks_downloaded, st.server);
-    self->send(st.listener, msg::deliver_atom::value,
-               msg::callback_task{"onchunkerror",
-                                  [onchunkerror, e = contexts::chunk_error(context, error)] {
-                                    onchunkerror(e);
-                                  }});
-  }
+  if (st.plan->config.onchunkerror)
+    notify(self, "onchunkerror", st.plan->config.onchunkerror,
+           contexts::chunk_error(contexts::chunk_progress_context(
+                                   st.scope->name, fetch.payload.payload_id, fetch.payload.chunk_count,
+                                   number, st.chunks_downloaded, st.server),
+                                 error));
   if (!fetch.failure)
     fetch.failure = std::move(error);
   fetch.payload_unknown = fetch.payload_unknown || payload_unknown;

@@ -1,5 +1,6 @@
 #include "actors/http_exchange.hpp"
 
+#include "actors/app_callback.hpp"
 #include "api/session_contexts.hpp"
 
 namespace mxsync {
@@ -91,12 +92,9 @@ exchange_actor::behavior_type http_exchange(self_pointer self, session_plan_ptr 
         if (decision.retry) {
           ++st.retries;
           st.state = "waiting to retry";
-          if (auto& onretry = st.plan->config.onretry) {
-            auto context = contexts::retry_context(st.request, *code, response.error_message,
-                                                   decision.attempt);
-            self->send(st.listener, msg::deliver_atom::value,
-                       msg::callback_task{"onretry", [onretry, context] { onretry(context); }});
-          }
+          if (st.plan->config.onretry)
+            notify(self, "onretry", st.plan->config.onretry,
+                   contexts::retry_context(st.request, *code, response.error_message, decision.attempt));
           self->delayed_send(self, decision.wait, msg::retry_atom::value);
           return;
         }

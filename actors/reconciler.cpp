@@ -1,5 +1,6 @@
 #include "actors/reconciler.hpp"
 
+#include "actors/app_callback.hpp"
 #include "actors/database_call.hpp"
 #include "actors/device_registrar.hpp"
 #include "actors/http_exchange.hpp"
@@ -14,24 +15,6 @@ namespace {
 using self_pointer = reconciler_actor::stateful_pointer<reconciler_state>;
 namespace rc = reconcile_contexts;
 
-void notify(self_pointer self, const char* event, const event_callback& callback,
-            nlohmann::json context) {
-  if (!callback)
-    return;
-  self->send(self->state.listener, msg::deliver_atom::value,
-             msg::callback_task{event, [callback, context = std::move(context)] {
-                                  callback(context);
-                                }});
-}
-
-void notify_error(self_pointer self, const char* event, const session_error_callback& callback,
-                  sync_error error) {
-  if (!callback)
-    return;
-  self->send(self->state.listener, msg::deliver_atom::value,
-             msg::callback_task{event, [callback, error = std::move(error)] { callback(error); }});
-}
-
 void finish(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
@@ -39,7 +22,7 @@ void finish(self_pointer self) {
   if (!st.outcome.error && !st.failed_scopes.empty())
     st.outcome.error = rc::run_error(st.failed_scopes);
   if (st.outcome.error) {
-    notify_error(self, "onreconciliationerror", config.onreconciliationerror, *st.outcome.error);
+    notify(self, "onreconciliationerror", config.onreconciliationerror, *st.outcome.error);
   } else {
     st.outcome.summary = rc::success_context(st.run_totals, st.skipped_scopes);
     notify(self, "onreconciliationsuccess", config.onreconciliationsuccess, st.outcome.summary);
@@ -70,7 +53,7 @@ void end_scope(self_pointer self) {
 void fail_scope(self_pointer self, const sync_error& cause) {
   auto& st = self->state;
   auto error = rc::scope_error(st.scope->scope, cause);
-  notify_error(self, "onreconciliationscopeerror", st.plan->config.onreconciliationscopeerror,
+  notify(self, "onreconciliationscopeerror", st.plan->config.onreconciliationscopeerror,
                error);
   st.failed_scopes.emplace_back(st.scope->scope, std::move(error));
   end_scope(self);

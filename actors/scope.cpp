@@ -4,6 +4,7 @@
 #include "actors/downloader.hpp"
 #include "actors/status_tree.hpp"
 #include "actors/uploader.hpp"
+#include "actors/app_callback.hpp"
 #include "api/session_contexts.hpp"
 #include "persistence/download_batch.hpp"
 #include "persistence/sync_state.hpp"
@@ -38,9 +39,7 @@ void deliver(self_pointer self) {
 void fail(self_pointer self, const sync_error& error) {
   auto& st = self->state;
   auto scoped = contexts::scope_error(st.job.scope, error);
-  if (auto& onscopeerror = st.plan->config.onscopeerror)
-    self->send(st.listener, msg::deliver_atom::value,
-               msg::callback_task{"onscopeerror", [onscopeerror, scoped] { onscopeerror(scoped); }});
+  notify(self, "onscopeerror", st.plan->config.onscopeerror, scoped);
   st.outcome.error = std::move(scoped);
   deliver(self);
 }
@@ -73,9 +72,7 @@ void succeed(self_pointer self) {
     view.last_sync_timestamp = std::move(blob);
     auto context = downloaded ? contexts::scope_success_context(view)
                               : contexts::scope_upload_only_context(view);
-    self->send(st.listener, msg::deliver_atom::value,
-               msg::callback_task{"onscopesuccess", [cb = st.plan->config.onscopesuccess,
-                                                     context] { cb(context); }});
+    notify(self, "onscopesuccess", st.plan->config.onscopesuccess, std::move(context));
     deliver(self);
   };
   database_call<position_t>(
@@ -212,12 +209,9 @@ scope_actor::behavior_type scope(self_pointer self, session_plan_ptr plan, scope
         },
         [self](position_t&) {
           auto& st = self->state;
-          if (auto& onscopestart = st.plan->config.onscopestart) {
-            auto context = contexts::scope_start_context(view_of(st));
-            self->send(st.listener, msg::deliver_atom::value,
-                       msg::callback_task{"onscopestart",
-                                          [onscopestart, context] { onscopestart(context); }});
-          }
+          if (st.plan->config.onscopestart)
+            notify(self, "onscopestart", st.plan->config.onscopestart,
+                   contexts::scope_start_context(view_of(st)));
           run_upload(self);
         },
         [self](sync_error& error) { fail(self, error); });

@@ -4,6 +4,7 @@
 #include "actors/device_registrar.hpp"
 #include "actors/scope.hpp"
 #include "actors/status_tree.hpp"
+#include "actors/app_callback.hpp"
 #include "api/session_contexts.hpp"
 #include "persistence/sync_state.hpp"
 
@@ -28,16 +29,11 @@ void finish(self_pointer self, nlohmann::json success_context = nullptr) {
   // A stopped session calls neither onsyncsuccess nor onsyncerror (docs/callbacks.md).
   if (!st.outcome.stopped) {
     if (st.outcome.error) {
-      if (config.onsyncerror)
-        self->send(st.listener, msg::deliver_atom::value,
-                   msg::callback_task{"onsyncerror", [cb = config.onsyncerror,
-                                                      error = *st.outcome.error] { cb(error); }});
+      notify(self, "onsyncerror", config.onsyncerror, *st.outcome.error);
     } else if (config.onsyncsuccess) {
-      auto context = success_context.is_object() ? std::move(success_context)
-                                                 : contexts::session_context(view_of(st));
-      self->send(st.listener, msg::deliver_atom::value,
-                 msg::callback_task{"onsyncsuccess",
-                                    [cb = config.onsyncsuccess, context] { cb(context); }});
+      notify(self, "onsyncsuccess", config.onsyncsuccess,
+             success_context.is_object() ? std::move(success_context)
+                                         : contexts::session_context(view_of(st)));
     }
   }
   st.promise.deliver(std::move(st.outcome));
@@ -146,11 +142,7 @@ session_coordinator(self_pointer self, session_plan_ptr plan, database_actor dat
       st.promise = self->make_response_promise<session_outcome>();
       if (!st.plan->sync->scopes.empty())
         st.current_scope = st.plan->sync->scopes.front().name;
-      if (auto& onsyncstart = st.plan->config.onsyncstart) {
-        auto context = contexts::sync_start_context(view_of(st));
-        self->send(st.listener, msg::deliver_atom::value,
-                   msg::callback_task{"onsyncstart", [onsyncstart, context] { onsyncstart(context); }});
-      }
+      notify(self, "onsyncstart", st.plan->config.onsyncstart, contexts::sync_start_context(view_of(st)));
       st.stage = "registering device";
       st.registrar = self->spawn(device_registrar, st.plan, st.database, st.listener);
       self->request(st.registrar, caf::infinite, msg::run_atom::value)

@@ -1,5 +1,6 @@
 #include "actors/uploader.hpp"
 
+#include "actors/app_callback.hpp"
 #include "actors/database_call.hpp"
 #include "actors/http_exchange.hpp"
 #include "actors/status_tree.hpp"
@@ -26,16 +27,6 @@ contexts::scope_view view_of(const uploader_state& st) {
           st.upload_blob, // upload callbacks carry the upload blob (docs/callbacks.md 2.1)
           st.upload_sequence,
           st.server};
-}
-
-void notify(self_pointer self, const char* event, const event_callback& callback,
-            nlohmann::json context) {
-  if (!callback)
-    return;
-  self->send(self->state.listener, msg::deliver_atom::value,
-             msg::callback_task{event, [callback, context = std::move(context)] {
-                                  callback(context);
-                                }});
 }
 
 /// uploadcontext: cumulative over the scope's batches.
