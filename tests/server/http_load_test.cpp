@@ -5,9 +5,7 @@
 
 #include "http_test_support.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include "support/self_signed_certificate.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -116,40 +114,6 @@ json work_order(const json& base, const std::string& order_id, int replay_sequen
   return row;
 }
 
-// ---------------------------------------------------------------- TLS material
-
-struct pkey_free {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct x509_free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct file_close {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
-/// A self-signed EC certificate for 127.0.0.1, written as PEM files.
-void write_self_signed(const std::string& cert_path, const std::string& key_path) {
-  std::unique_ptr<EVP_PKEY, pkey_free> key{EVP_EC_gen("P-256")};
-  CAF_REQUIRE(key != nullptr);
-  std::unique_ptr<X509, x509_free> cert{X509_new()};
-  CAF_REQUIRE(cert != nullptr);
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
-  X509_set_pubkey(cert.get(), key.get());
-  auto* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  CAF_REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
-  std::unique_ptr<std::FILE, file_close> cert_file{std::fopen(cert_path.c_str(), "w")};
-  std::unique_ptr<std::FILE, file_close> key_file{std::fopen(key_path.c_str(), "w")};
-  CAF_REQUIRE(cert_file && key_file);
-  CAF_REQUIRE(PEM_write_X509(cert_file.get(), cert.get()) == 1);
-  CAF_REQUIRE(PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
-}
-
 } // namespace
 
 CAF_TEST(two hundred concurrent devices lose and double no row) {
@@ -246,13 +210,10 @@ CAF_TEST(downloads in batches follow moreChangesAvailable) {
 }
 
 CAF_TEST(tls with a self-signed certificate) {
-  temp_dir dir;
-  auto cert = dir.file("cert.pem");
-  auto key = dir.file("key.pem");
-  write_self_signed(cert, key);
+  self_signed_certificate certificate;
   http_server_options options;
-  options.tls_cert = cert;
-  options.tls_key = key;
+  options.tls_cert = certificate.certificate_file();
+  options.tls_key = certificate.key_file();
   sync_server server(workorder_config(), {}, options);
   CAF_CHECK(server.front().http().tls());
   CAF_CHECK(server.front().http().url().rfind("https://127.0.0.1:", 0) == 0);
@@ -275,8 +236,9 @@ CAF_TEST(tls with a self-signed certificate) {
 
   // Unusable key material is refused at start-up with a clear error.
   http_server_options broken;
+  temp_dir dir;
   broken.tls_cert = dir.file("missing.pem");
-  broken.tls_key = key;
+  broken.tls_key = certificate.key_file();
   CAF_CHECK_EQUAL(
       [&] {
         try {
