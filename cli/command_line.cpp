@@ -52,4 +52,16 @@ std::string arguments::require(const std::string& name) const {
   return *value;
 }
 
+std::int64_t arguments::positive_number(const std::string& name) const {
+  auto text = require(name);
+  try {
+    std::size_t used = 0;
+    auto value = std::stoll(text, &used);
+    if (used == text.size() && value > 0)
+      return value;
+  } catch (const std::exception&) {
+  }
+  throw usage_error("--" + name + " needs a positive number, not '" + text + "'");
+}
+
 } // namespace mxsync::cli

@@ -2,6 +2,7 @@
 // A small argument parser for the mxsync subcommands: --name value, --flag,
 // with clear usage errors (exit code 2).
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +28,8 @@ public:
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }
   std::optional<std::string> get(const std::string& name) const;
   std::string require(const std::string& name) const;
+  /// The option's value as a number above zero; anything else is a usage error.
+  std::int64_t positive_number(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
 private:

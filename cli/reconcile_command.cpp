@@ -11,18 +11,6 @@ namespace mxsync::cli {
 
 namespace {
 
-std::int64_t batch_size(const arguments& parsed, const std::string& name) {
-  auto text = parsed.require(name);
-  try {
-    std::size_t used = 0;
-    auto value = std::stoll(text, &used);
-    if (used == text.size() && value > 0)
-      return value;
-  } catch (const std::exception&) {
-  }
-  throw usage_error("--" + name + " needs a positive number, not '" + text + "'");
-}
-
 /// "A,B" -> {"A", "B"}; empty pieces are usage errors (a stray comma is a typo).
 std::vector<std::string> split_objects(const std::string& list) {
   std::vector<std::string> objects;
@@ -61,9 +49,9 @@ reconciliation_config config_from_arguments(const arguments& parsed) {
   if (!config.reconciliation)
     throw usage_error("say what to reconcile: --scope S [--objects A,B] or --reconciliation <file>");
   if (parsed.get("downloadbatchsize"))
-    config.reconciledownloadbatchsize = batch_size(parsed, "downloadbatchsize");
+    config.reconciledownloadbatchsize = parsed.positive_number("downloadbatchsize");
   if (parsed.get("bulkgetbatchsize"))
-    config.reconcilebulkgetbatchsize = batch_size(parsed, "bulkgetbatchsize");
+    config.reconcilebulkgetbatchsize = parsed.positive_number("bulkgetbatchsize");
   // A --reconciliation file may carry the server keys; the flags still win.
   bool has_server = !config.session.serverhost.empty() || config.session.serverurl;
   if (!has_server || parsed.get("session") || parsed.get("server") || parsed.get("host")) {

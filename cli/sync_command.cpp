@@ -257,18 +257,6 @@ private:
   std::thread thread_;
 };
 
-std::int64_t positive_number(const arguments& parsed, const std::string& name) {
-  auto text = parsed.require(name);
-  try {
-    std::size_t used = 0;
-    auto value = std::stoll(text, &used);
-    if (used == text.size() && value > 0)
-      return value;
-  } catch (const std::exception&) {
-  }
-  throw usage_error("--" + name + " needs a positive number, not '" + text + "'");
-}
-
 /// http(s)://host[:port][/] into serverhost, serverport and issecure.
 void apply_server_url(session_config& keys, const std::string& url) {
   auto scheme_end = url.find("://");
@@ -318,9 +306,9 @@ session_config session_from_arguments(const arguments& parsed) {
   if (auto password = parsed.get("password"))
     keys.password = *password;
   if (parsed.get("batchsize"))
-    keys.batchsize = positive_number(parsed, "batchsize");
+    keys.batchsize = parsed.positive_number("batchsize");
   if (parsed.get("uploadbatchsize"))
-    keys.uploadbatchsize = positive_number(parsed, "uploadbatchsize");
+    keys.uploadbatchsize = parsed.positive_number("uploadbatchsize");
   if (keys.serverhost.empty() && !keys.serverurl)
     throw usage_error("no server: give --server, --host/--port or serverhost in --session");
   return keys;
@@ -403,7 +391,7 @@ int run_sync(const std::vector<std::string>& args, std::ostream& out, std::ostre
   options.db_path = parsed.require("db");
   options.live_progress = isatty(STDERR_FILENO) != 0;
   if (parsed.get("status-interval"))
-    options.status_interval = std::chrono::milliseconds{positive_number(parsed, "status-interval")};
+    options.status_interval = std::chrono::milliseconds{parsed.positive_number("status-interval")};
 
   if (auto other = running_sync_pid(options.db_path)) {
     err << "mxsync sync: a sync (pid " << other << ") is already running on " << options.db_path
