@@ -249,7 +249,10 @@ CAF_TEST(invalid configurations are refused with their codes) {
 CAF_TEST(a reconciliation and a session never run at the same time) {
   sync_server server{"reconcile-exclusive"};
   auto device = synced_device(server, "reconcile-exclusive", 4);
-  CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("S", 60)}}), 0);
+  // Loads of their own, so the session has several batches (a batch never splits rows
+  // that share a change time) and is still running when the first one is stored.
+  for (int i = 0; i < 6; ++i)
+    CAF_REQUIRE_EQUAL(server.admin("load", json{{"WorkOrder", work_orders("S" + std::to_string(i), 10)}}), 0);
   // The network calls go through the listener (invokeservicefunction), after the
   // callbacks queued before them: the run cannot end before its callback asked.
   forwarding_proxy proxy;
