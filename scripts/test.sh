@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds mxsync and runs the whole test suite: the normal build, then the
+# Builds mxsync and runs the whole test suite: the Release build (warnings as errors), then the
 # AddressSanitizer + UndefinedBehaviorSanitizer build. Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +14,7 @@ run_suite() { # <build dir> <cmake args...>
   (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
 }
 
-run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite build -DCMAKE_BUILD_TYPE=Release # the optimised build users make
 MXSYNC_INSTALL_FROM="$root/build" scripts/check-install.sh # the installed package, as apps use it
 if [ "${1:-}" != "--no-sanitizers" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -431,7 +431,9 @@ CAF_TEST(many remapped keys in one batch move all their children) {
   const int parents = 150; // more than one group of rewritten foreign keys
   for (int i = 1; i <= parents; ++i) {
     orm::create(db, config, "Parent", {{"name", "p"}}); // id -i
-    orm::create(db, config, "Child", {{"childId", "c" + std::to_string(i)}, {"parentId", -i}});
+    std::string child_id{"c"}; // appended: "c" + std::string trips GCC 12's -O3 -Wrestrict (bug 105329)
+    child_id += std::to_string(i);
+    orm::create(db, config, "Child", {{"childId", child_id}, {"parentId", -i}});
   }
   upload_all(ota_scope);
   std::vector<sync_row> acks;
