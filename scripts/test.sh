@@ -14,6 +14,13 @@ run_suite() { # <build dir> <cmake args...>
   (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
 }
 
+# A user's plain build takes the project's defaults: warnings must not be errors there.
+plain=$(mktemp -d "${TMPDIR:-/tmp}/mxsync-plain.XXXXXX")
+cmake -S . -B "$plain" -DCMAKE_BUILD_TYPE=Release > "$plain.log" 2>&1 || { cat "$plain.log"; exit 1; }
+grep -q '^MXSYNC_WERROR:BOOL=OFF$' "$plain/CMakeCache.txt" \
+  || { echo "test.sh: a plain build must not turn warnings into errors (MXSYNC_WERROR defaults to OFF)" >&2; exit 1; }
+rm -rf "$plain" "$plain.log"
+
 run_suite build -DCMAKE_BUILD_TYPE=Release # the optimised build users make
 MXSYNC_INSTALL_FROM="$root/build" scripts/check-install.sh # the installed package, as apps use it
 if [ "${1:-}" != "--no-sanitizers" ]; then
