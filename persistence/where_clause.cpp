@@ -171,6 +171,17 @@ nlohmann::json query_guarded(db::connection& db, std::string_view sql,
   // statement inside step(), and the recompiled program must be checked as well.
   authorizer_scope guard{db.handle(), state};
   auto stmt = compile(db, sql, state);
+  // SQLite binds a placeholder left without a value as NULL, which silently matches
+  // nothing; a count that differs either way is the caller's mistake.
+  auto placeholders = static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt.handle()));
+  if (placeholders != params.size())
+    throw sync_exception(error_code::sql_statement, "Some error occurred in executing SQL statement",
+                         {{"sql", std::string{sql.substr(0, 1000)}},
+                          {"reason", "the clause has " + std::to_string(placeholders)
+                                       + " placeholders but " + std::to_string(params.size())
+                                       + " values were given"},
+                          {"placeholders", placeholders},
+                          {"values", params.size()}});
   auto rows = nlohmann::json::array();
   try {
     stmt.bind_all(params);

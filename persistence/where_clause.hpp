@@ -6,7 +6,8 @@
 // says, it can neither write nor read outside the sync objects' tables.
 //
 // Every refusal or SQL error is sync_exception 7019 ("Some error occurred in
-// executing SQL statement") with info {"sql", "reason"}.
+// executing SQL statement") with info {"sql", "reason"}; a wrong number of values
+// adds "placeholders" and "values".
 
 #include "persistence/sqlite.hpp"
 #include "persistence/sync_config.hpp"
@@ -59,7 +60,9 @@ policy read_only_policy();
 /// it, or when it is not a read-only single statement.
 db::statement prepare_guarded(db::connection& db, std::string_view sql, const policy& rules);
 
-/// prepare_guarded, binds `params` from 1 and returns every row as an object.
+/// prepare_guarded, binds `params` from 1 and returns every row as an object. A
+/// placeholder count (sqlite3_bind_parameter_count: the highest ?N) other than
+/// params.size() is 7019 with info {"sql", "reason", "placeholders", "values"}.
 nlohmann::json query_guarded(db::connection& db, std::string_view sql,
                              const std::vector<nlohmann::json>& params, const policy& rules);
 

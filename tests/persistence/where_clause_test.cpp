@@ -32,7 +32,7 @@ struct guard_fixture : fixture {
   }
 
   /// Every object-level entry point that takes a where clause, run with `clause`.
-  std::vector<std::function<void()>> entry_points(const std::string& clause) {
+  std::vector<std::function<void()>> entry_points(const where::clause& clause) {
     return {
       [=, this] { orm::find(db, config, "Blocker", clause); },
       [=, this] { orm::get_count(db, config, "Blocker", clause); },
@@ -43,8 +43,8 @@ struct guard_fixture : fixture {
       [=, this] { orm::get_pending_upload(db, config, "Blocker", clause); },
       [=, this] { orm::get_deferred_upload(db, config, "Blocker", clause); },
       [=, this] {
-        orm::update_all(db, config, "Blocker",
-                        json::array({{{"changeSet", {{"pid", nullptr}}}, {"whereClause", clause}}}));
+        orm::update_all(db, config, "Blocker", // JSON clauses have no parameters
+                        json::array({{{"changeSet", {{"pid", nullptr}}}, {"whereClause", clause.text}}}));
       },
     };
   }
@@ -173,6 +173,49 @@ CAF_TEST(parameters are bound and their count is checked) {
   CAF_CHECK(db.table_exists("Blocker"));
   CAF_CHECK_EQUAL(error_of([&] { orm::find(db, config, "Blocker", {"bid = ?", {json(1), json(2)}}); }),
                   7019);
+}
+
+CAF_TEST(a placeholder count other than the value count is refused everywhere) {
+  auto before = snapshot();
+  // Too few values used to bind the rest as NULL: an empty result instead of an error.
+  auto check = [&](const where::clause& clause, std::size_t placeholders, std::size_t values,
+                   const std::function<void()>& call, int index) {
+    auto error = error_details(call);
+    if (error.code != 7019)
+      CAF_FAIL("\"" << clause.text << "\" with " << clause.params.size() << " values at entry point "
+                     << index << ": got code " << error.code << " " << error.message);
+    CAF_CHECK_EQUAL(error.message, "Some error occurred in executing SQL statement");
+    CAF_CHECK_EQUAL(error.info.value("placeholders", -1), static_cast<int>(placeholders));
+    CAF_CHECK_EQUAL(error.info.value("values", -1), static_cast<int>(values));
+    CAF_CHECK_EQUAL(error.info.value("reason", std::string{}),
+                    "the clause has " + std::to_string(placeholders) + " placeholders but "
+                      + std::to_string(values) + " values were given");
+  };
+  for (const auto& [clause, placeholders] :
+       std::vector<std::pair<where::clause, std::size_t>>{
+         {{"bid = ? and pid = ?", {json(1)}}, 2},
+         {{"bid = ?", {}}, 1},
+         {{"bid = ?", {json(1), json(2)}}, 1},
+         {{"bid = ?2", {json(1)}}, 2},
+         {{"pid = 'p'", {json(1)}}, 0}}) {
+    auto calls = entry_points(clause);
+    // update_all's clause comes as JSON text, without values.
+    auto values_seen = [&](std::size_t index) {
+      return index + 1 == calls.size() ? std::size_t{0} : clause.params.size();
+    };
+    for (std::size_t i = 0; i < calls.size(); ++i)
+      if (placeholders != values_seen(i))
+        check(clause, placeholders, values_seen(i), calls[i], static_cast<int>(i));
+  }
+  auto select_error = error_details(
+    [&] { mxsync::pending::execute_select_query(db, "select * from Blocker where bid = ?"); });
+  CAF_CHECK_EQUAL(select_error.code, 7019);
+  CAF_CHECK_EQUAL(select_error.info.value("placeholders", -1), 1);
+  CAF_CHECK_EQUAL(snapshot(), before);
+  // Matching counts still work, numbered placeholders included.
+  CAF_CHECK_EQUAL(orm::find(db, config, "Blocker", {"bid = ?2 or bid = ?1", {json(1), json(3)}}).size(),
+                  2u);
+  CAF_CHECK_EQUAL(orm::get_count(db, config, "Blocker", {"bid > :low", {json(1)}}), 2);
 }
 
 CAF_TEST(execute_select_query runs one read only statement) {
