@@ -64,7 +64,7 @@ sync_error current_error() noexcept {
       return e.error();
     } catch (const json::exception& e) {
       return {static_cast<int>(error_code::parse_error), e.what(), nullptr};
-    } catch (const std::invalid_argument& e) { // session_config::from_json names the key
+    } catch (const std::invalid_argument& e) { // an argument a lower layer refuses
       return {static_cast<int>(error_code::parse_error), e.what(), nullptr};
     } catch (const std::bad_alloc&) {
       return {static_cast<int>(error_code::unknown), "out of memory", nullptr};

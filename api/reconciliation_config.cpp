@@ -13,7 +13,8 @@ using json = nlohmann::json;
                        "reconciliation config key \"" + key + "\": " + problem, {{"key", key}});
 }
 
-/// Numbers may come as JSON numbers or numeric strings (the page sets "2" and "100").
+/// Numbers may come as JSON numbers or numeric strings (the page sets "2" and "100");
+/// their range is validate()'s.
 std::int64_t batch_size(const json& v, const std::string& key) {
   std::int64_t n = 0;
   if (v.is_number_integer()) {
@@ -31,21 +32,44 @@ std::int64_t batch_size(const json& v, const std::string& key) {
   } else {
     bad(key, "must be an integer");
   }
-  if (n <= 0)
-    bad(key, "must be greater than zero");
   return n;
+}
+
+[[noreturn]] void bad_object(const std::string& key, const json& entry) {
+  bad(key, std::string{"each object must be a name or {\"<Object>\": {}}, got "} + entry.dump());
 }
 
 /// One entry of a scope's list: "Object" or the page's {"Object": {}}.
 std::string object_name(const json& entry, const std::string& key) {
-  if (entry.is_string() && !entry.get_ref<const std::string&>().empty())
-    return entry.get<std::string>();
+  if (entry.is_string())
+    return entry.get<std::string>(); // an empty name: validate()
   if (entry.is_object() && entry.size() == 1)
     return entry.begin().key();
-  bad(key, "each object must be a name or {\"<Object>\": {}}, got " + entry.dump());
+  bad_object(key, entry);
+}
+
+void at_least_one(std::int64_t n, const std::string& key) {
+  if (n <= 0)
+    bad(key, "must be greater than zero");
 }
 
 } // namespace
+
+void reconciliation_config::validate() const {
+  if (reconciliation)
+    for (const auto& [scope, objects] : *reconciliation)
+      for (const auto& object : objects)
+        if (object.empty())
+          bad_object(std::string{"reconciliation."} + scope, json(object));
+  at_least_one(reconciledownloadbatchsize, "reconciledownloadbatchsize");
+  at_least_one(reconcilebulkgetbatchsize, "reconcilebulkgetbatchsize");
+  try {
+    session.validate();
+  } catch (const sync_exception& e) {
+    // The startSession keys' own message names the key; only the code differs here.
+    throw sync_exception(error_code::invalid_reconcile_config, e.error().message, e.error().info);
+  }
+}
 
 reconciliation_config reconciliation_config::from_json(const json& keys) {
   if (!keys.is_object())
@@ -79,10 +103,10 @@ reconciliation_config reconciliation_config::from_json(const json& keys) {
   }
   try {
     c.session = session_config::from_json(session_keys);
-  } catch (const std::invalid_argument& e) {
-    // The startSession keys' own message names the key; only the code differs here.
-    throw sync_exception(error_code::invalid_reconcile_config, e.what(), nullptr);
+  } catch (const sync_exception& e) {
+    throw sync_exception(error_code::invalid_reconcile_config, e.error().message, e.error().info);
   }
+  c.validate();
   return c;
 }
 

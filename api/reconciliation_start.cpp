@@ -18,12 +18,16 @@ namespace {
 /// The scopes and objects to reconcile, checked and spelled as the sync config does.
 std::vector<reconcile_scope> checked_scopes(const reconciliation_config& config,
                                             const sync_config& sync) {
-  if (!config.reconciliation || config.reconciliation->empty())
+  if (!config.reconciliation)
     refuse(error_code::reconcile_key_undefined,
            "No reconciliation field defined in reconciliation config", {{"key", "reconciliation"}});
+  auto requested = *config.reconciliation;
+  if (requested.empty()) // {} = every scope, every object (the real client's rule)
+    for (const auto& scope : sync.scopes)
+      requested.emplace_back(scope.name, std::vector<std::string>{});
   std::vector<reconcile_scope> scopes;
   std::set<std::string> seen_scopes;
-  for (const auto& [name, objects] : *config.reconciliation) {
+  for (const auto& [name, objects] : requested) {
     const auto* scope = sync.find_scope(name);
     if (!scope)
       refuse(error_code::scope_does_not_exist, "Scope:" + name + " Doesnot exists ",
@@ -58,15 +62,8 @@ std::vector<reconcile_scope> checked_scopes(const reconciliation_config& config,
 std::shared_ptr<reconciliation_plan> make_reconciliation_plan(reconciliation_config config,
                                                               std::shared_ptr<const sync_config> sync,
                                                               environment::internals& env) {
+  config.validate(); // the rules of from_json: 7032 naming the key
   auto scopes = checked_scopes(config, *sync);
-  for (const auto& [key, size] : {std::pair{"reconciledownloadbatchsize",
-                                            config.reconciledownloadbatchsize},
-                                  std::pair{"reconcilebulkgetbatchsize",
-                                            config.reconcilebulkgetbatchsize}})
-    if (size <= 0)
-      refuse(error_code::invalid_reconcile_config,
-             std::string{"reconciliation config key \""} + key + "\": must be greater than zero",
-             {{"key", key}});
   auto plan = std::make_shared<reconciliation_plan>();
   try {
     plan->session = make_plan(std::move(config.session), std::move(sync), env);

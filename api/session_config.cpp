@@ -1,7 +1,8 @@
 #include "mxsync/session_config.hpp"
 
-#include <set>
-#include <stdexcept>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace mxsync {
 
@@ -9,9 +10,19 @@ namespace {
 
 using json = nlohmann::json;
 
+/// Every fault of a session key, from JSON or from the C++ struct: 7777 (the code
+/// startSession gives an invalid key) naming the key in the message and errorInfo.key.
 [[noreturn]] void bad(const std::string& key, const std::string& problem) {
-  throw std::invalid_argument("session config key \"" + key + "\": " + problem);
+  std::string message = "session config key \"";
+  message += key;
+  message += "\": ";
+  message += problem;
+  throw sync_exception(error_code::unknown, std::move(message), {{"key", key}});
 }
+
+// Seconds become milliseconds in an int64 (and curl's long): anything larger is no
+// timeout anyone means, and would overflow.
+constexpr double max_seconds = 1e9;
 
 std::string text(const json& v, const std::string& key) {
   if (v.is_string())
@@ -21,42 +32,43 @@ std::string text(const json& v, const std::string& key) {
   bad(key, "must be a string");
 }
 
-/// Numbers may come as JSON numbers or numeric strings (the page shows batchsize "1000").
-std::int64_t positive_integer(const json& v, const std::string& key, bool allow_zero = false) {
-  std::int64_t n = 0;
+/// Numbers may come as JSON numbers or numeric strings (the page shows batchsize
+/// "1000"). Their range is validate()'s business, shared with C++ callers.
+std::int64_t integer(const json& v, const std::string& key) {
   if (v.is_number_integer())
-    n = v.get<std::int64_t>();
-  else if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    std::size_t used = 0;
-    try {
-      n = std::stoll(s, &used);
-    } catch (const std::exception&) {
-      bad(key, "must be an integer, got \"" + s + "\"");
-    }
-    if (used != s.size())
-      bad(key, "must be an integer, got \"" + s + "\"");
-  } else
+    return v.get<std::int64_t>();
+  if (v.is_number_unsigned())
+    bad(key, "is too large");
+  if (!v.is_string())
     bad(key, "must be an integer");
-  if (n < 0 || (!allow_zero && n == 0))
-    bad(key, "must be greater than zero");
+  const auto& s = v.get_ref<const std::string&>();
+  std::size_t used = 0;
+  std::int64_t n = 0;
+  try {
+    n = std::stoll(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size())
+    bad(key, "must be an integer, got \"" + s + "\"");
   return n;
 }
 
-double positive_number(const json& v, const std::string& key) {
-  double d = 0;
+double number(const json& v, const std::string& key) {
   if (v.is_number())
-    d = v.get<double>();
-  else if (v.is_string()) {
-    try {
-      d = std::stod(v.get<std::string>());
-    } catch (const std::exception&) {
-      bad(key, "must be a number");
-    }
-  } else
+    return v.get<double>();
+  if (!v.is_string())
     bad(key, "must be a number");
-  if (!(d >= 0))
-    bad(key, "must not be negative");
+  const auto& s = v.get_ref<const std::string&>();
+  std::size_t used = 0;
+  double d = 0;
+  try {
+    d = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size())
+    bad(key, "must be a number, got \"" + s + "\"");
   return d;
 }
 
@@ -68,11 +80,59 @@ bool flag(const json& v, const std::string& key) {
   bad(key, "must be true or false");
 }
 
+void at_least_one(std::int64_t n, const std::string& key,
+                  std::int64_t most = std::numeric_limits<std::int64_t>::max()) {
+  if (n <= 0)
+    bad(key, "must be greater than zero");
+  if (n > most)
+    bad(key, std::string{"must be at most "} + std::to_string(most));
+}
+
+void seconds(double d, const std::string& key) {
+  if (!std::isfinite(d))
+    bad(key, "must be a finite number of seconds");
+  if (d < 0)
+    bad(key, "must not be negative");
+  if (d > max_seconds)
+    bad(key, "must be at most 1000000000 seconds");
+}
+
 } // namespace
+
+void session_config::validate() const {
+  at_least_one(batchsize, "batchsize");
+  at_least_one(uploadbatchsize, "uploadbatchsize");
+  if (chunksize) // sent as a 32-bit chunk size
+    at_least_one(*chunksize, "chunksize", std::numeric_limits<std::uint32_t>::max());
+  at_least_one(maxparallelchunks, "maxparallelchunks");
+  if (networktimeout)
+    seconds(*networktimeout, "networktimeout");
+  if (numberofretryattempts < 0)
+    bad("numberofretryattempts", "must not be negative");
+  if (numberofretryattempts > std::numeric_limits<int>::max())
+    bad("numberofretryattempts",
+        std::string{"must be at most "} + std::to_string(std::numeric_limits<int>::max()));
+  for (int code : retryerrorcodes)
+    if (code <= 0)
+      bad("retryerrorcodes",
+          std::string{"must be error codes greater than zero, got "} + std::to_string(code));
+  seconds(retrywaittime, "retrywaittime");
+  if (serverurl && (serverurl->empty() || serverurl->back() != '/'))
+    bad("serverurl", "must end with \"/\"");
+  if (sessiontasks)
+    for (const auto& [scope, task] : *sessiontasks)
+      if (task.uploaderrorpolicy && *task.uploaderrorpolicy != "abortonerror"
+          && *task.uploaderrorpolicy != "continueonerror")
+        bad(std::string{"sessiontasks."} + scope + ".uploaderrorpolicy",
+            "must be abortonerror or continueonerror, got \"" + *task.uploaderrorpolicy + "\"");
+  for (const auto& [scope, filters] : filterparams)
+    if (!filters.is_array())
+      bad(std::string{"filterparams."} + scope, "must be an array of {object: [filters]}");
+}
 
 session_config session_config::from_json(const json& keys) {
   if (!keys.is_object())
-    throw std::invalid_argument("session config: must be a JSON object");
+    throw sync_exception(error_code::unknown, "session config: must be a JSON object", nullptr);
   session_config c;
   for (const auto& [key, v] : keys.items()) {
     if (v.is_null())
@@ -100,25 +160,29 @@ session_config session_config::from_json(const json& keys) {
     else if (key == "passwordhashalgo")
       c.passwordhashalgo = text(v, key);
     else if (key == "batchsize")
-      c.batchsize = positive_integer(v, key);
+      c.batchsize = integer(v, key);
     else if (key == "uploadbatchsize")
-      c.uploadbatchsize = positive_integer(v, key);
+      c.uploadbatchsize = integer(v, key);
     else if (key == "chunksize")
-      c.chunksize = positive_integer(v, key);
+      c.chunksize = integer(v, key);
     else if (key == "maxparallelchunks")
-      c.maxparallelchunks = positive_integer(v, key);
+      c.maxparallelchunks = integer(v, key);
     else if (key == "networktimeout")
-      c.networktimeout = positive_number(v, key);
+      c.networktimeout = number(v, key);
     else if (key == "numberofretryattempts")
-      c.numberofretryattempts = positive_integer(v, key, true);
+      c.numberofretryattempts = integer(v, key);
     else if (key == "retrywaittime")
-      c.retrywaittime = positive_number(v, key);
+      c.retrywaittime = number(v, key);
     else if (key == "retryerrorcodes") {
       if (!v.is_array())
         bad(key, "must be an array of error codes");
       c.retryerrorcodes.clear();
-      for (const auto& code : v)
-        c.retryerrorcodes.push_back(static_cast<int>(positive_integer(code, key)));
+      for (const auto& code : v) {
+        auto n = integer(code, key);
+        if (n <= 0 || n > std::numeric_limits<int>::max())
+          bad(key, std::string{"must be error codes greater than zero, got "} + std::to_string(n));
+        c.retryerrorcodes.push_back(static_cast<int>(n));
+      }
     } else if (key == "sessiontasks") {
       if (!v.is_object())
         bad(key, "must be an object {scope: {doupload, dodownload, uploaderrorpolicy}}");
@@ -133,12 +197,9 @@ session_config session_config::from_json(const json& keys) {
             t.doupload = flag(value, name);
           else if (field == "dodownload")
             t.dodownload = flag(value, name);
-          else if (field == "uploaderrorpolicy") {
-            auto policy = text(value, name);
-            if (policy != "abortonerror" && policy != "continueonerror")
-              bad(name, "must be abortonerror or continueonerror");
-            t.uploaderrorpolicy = policy;
-          } else
+          else if (field == "uploaderrorpolicy")
+            t.uploaderrorpolicy = text(value, name); // its values: validate()
+          else
             bad(name, "unknown key");
         }
         tasks[scope] = t;
@@ -175,6 +236,7 @@ session_config session_config::from_json(const json& keys) {
     else
       bad(key, "unknown key");
   }
+  c.validate();
   return c;
 }
 

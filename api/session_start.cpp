@@ -40,14 +40,10 @@ void check_scope_names(const session_config& config, const sync_config& sync) {
 std::shared_ptr<session_plan> make_plan(session_config config,
                                         std::shared_ptr<const sync_config> sync,
                                         environment::internals& env) {
+  config.validate(); // the rules of from_json: 7777 naming the key
   if (config.serverhost.empty() && !config.serverurl)
     refuse(error_code::unknown, "startSession needs serverhost or serverurl",
            {{"key", "serverhost"}});
-  if (config.serverurl && (config.serverurl->empty() || config.serverurl->back() != '/'))
-    refuse(error_code::unknown, "serverurl must end with \"/\"", {{"key", "serverurl"}});
-  if (config.batchsize <= 0 || config.uploadbatchsize <= 0)
-    refuse(error_code::unknown, "batchsize and uploadbatchsize must be greater than zero",
-           {{"key", config.batchsize <= 0 ? "batchsize" : "uploadbatchsize"}});
   check_scope_names(config, *sync);
   auto plan = std::make_shared<session_plan>();
   plan->endpoint.server_url = config.serverurl;

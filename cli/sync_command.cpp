@@ -291,7 +291,7 @@ session_config session_from_arguments(const arguments& parsed) {
       throw usage_error("--session file " + *file + " is not a JSON object");
     try {
       keys = session_config::from_json(json);
-    } catch (const std::invalid_argument& e) {
+    } catch (const sync_exception& e) { // 7777 naming the key
       throw usage_error("--session file " + *file + ": " + e.what());
     }
   }

@@ -24,7 +24,8 @@ struct reconciliation_config {
 
   /// reconciliation: scope -> its objects in reconcile order ([] = every object of the
   /// scope). Put children before their parents (the page's advice), so a parent's
-  /// delete does not cascade over children the server still has. Unset: 7033.
+  /// delete does not cascade over children the server still has. Empty (JSON {}): every
+  /// scope of the sync config with every object, as the real client does. Unset: 7033.
   std::optional<std::vector<std::pair<std::string, std::vector<std::string>>>> reconciliation;
   /// Keys per getAllPKs request.
   std::int64_t reconciledownloadbatchsize = 500;
@@ -42,8 +43,12 @@ struct reconciliation_config {
   /// The non-function keys from a JSON object with the page's key names: the
   /// reconciliation keys plus any startSession key. `reconciliation` takes
   /// {"<scope>": ["<Object>", ...]} or the page's {"<scope>": [{"<Object>": {}}, ...]}.
-  /// Throws sync_exception 7032 (InvalidReconcileConfig) naming the key at fault.
+  /// Throws sync_exception 7032 (InvalidReconcileConfig) naming the key at fault
+  /// (message and errorInfo.key), startSession keys included; then validate().
   static reconciliation_config from_json(const nlohmann::json& keys);
+  /// The value rules from_json applies, for a config built in code (startReconciliation
+  /// runs it): the same 7032 and message, the startSession keys' rules included.
+  void validate() const;
 };
 
 } // namespace mxsync

@@ -95,9 +95,13 @@ struct session_config {
   session_error_callback onscopeerror, onsyncerror, onchunkerror;
 
   /// The non-function keys from a JSON object with the page's key names (a CLI
-  /// config file). Throws std::invalid_argument naming the key at fault; unknown
-  /// keys are refused too, so that a typo does not pass silently.
+  /// config file), then validate(). Throws sync_exception 7777 naming the key at fault
+  /// (message and errorInfo.key); unknown keys are refused too, so that a typo does not
+  /// pass silently.
   static session_config from_json(const nlohmann::json& keys);
+  /// The value rules from_json applies, for a config built in code: startSession runs
+  /// it, so a value refused in JSON is refused in C++ with the same code and message.
+  void validate() const;
 };
 
 } // namespace mxsync

@@ -406,6 +406,15 @@ CAF_TEST(bad JSON and null arguments are refused with 7023 and 7027) {
   error(7027, [&](char** out) { return mxsync_object_update(client, "WorkOrder", nullptr, nullptr, "{}", 1, out); });
   auto& bad_params = error(7023, [&](char** out) { return mxsync_object_find(client, "WorkOrder", "orderId = ?", R"({"a": 1})", out); });
   CAF_CHECK_EQUAL(bad_params["errorInfo"]["argument"], "params_json");
+  // One value for two placeholders: 7019 with the counts, not an empty result.
+  auto& too_few = error(7019, [&](char** out) {
+    return mxsync_object_find(client, "WorkOrder", "orderId = ? or status = ?", R"(["1"])", out);
+  });
+  CAF_CHECK_EQUAL(too_few["errorInfo"]["placeholders"], 2);
+  CAF_CHECK_EQUAL(too_few["errorInfo"]["values"], 1);
+  error(7019, [&](char** out) {
+    return mxsync_object_remove(client, "WorkOrder", "orderId = ?", nullptr, 1, out);
+  });
   error(7027, [&](char** out) { return mxsync_object_find(client, "WorkOrder", nullptr, nullptr, out); });
   error(7027, [&](char** out) { return mxsync_object_remove(client, "WorkOrder", nullptr, nullptr, 1, out); });
   error(7027, [&](char** out) { return mxsync_object_get_count(client, "WorkOrder", nullptr, nullptr, out); });
@@ -455,9 +464,10 @@ CAF_TEST(sessions without a server) {
   auto stopped = value([&](char** out) { return mxsync_stop_session(client, out); });
   CAF_CHECK_EQUAL(stopped.value("stopped", true), false);
   error(7023, [&](char** out) { return mxsync_start_session(client, "{userid", nullptr, out); });
-  error(7023, [&](char** out) {
+  auto& unknown_key = error(7777, [&](char** out) { // the C++ API's code for a bad key
     return mxsync_start_session(client, R"({"no_such_key": 1})", nullptr, out);
   });
+  CAF_CHECK_EQUAL(unknown_key["errorInfo"]["key"], "no_such_key");
   error(7027, [&](char** out) { return mxsync_start_session(client, nullptr, nullptr, out); });
   error(7027, [&](char** out) { return mxsync_synchronize(nullptr, "{}", nullptr, out); });
 

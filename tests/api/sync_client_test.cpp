@@ -1,9 +1,12 @@
 #define CAF_SUITE sync_client
 #include <caf/test/unit_test.hpp>
 
+#include "mxsync/reconciliation_config.hpp"
 #include "mxsync/sync_client.hpp"
 
 #include <condition_variable>
+#include <functional>
+#include <limits>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -91,6 +94,165 @@ CAF_TEST(operations before init fail with 7777) {
   CAF_REQUIRE(!early.ok());
   CAF_CHECK_EQUAL(early.error().code, 7777);
   CAF_CHECK(early.error().message.find("sync.init") != std::string::npos);
+}
+
+namespace {
+
+/// The error of a from_json call, or code 0 when it (wrongly) succeeded.
+template <class F>
+sync_error from_json_error(F&& parse) {
+  try {
+    parse();
+  } catch (const sync_exception& e) {
+    return e.error();
+  }
+  return {};
+}
+
+/// A session key fault in JSON and the same fault set in C++.
+struct bad_key {
+  json keys;
+  std::function<void(session_config&)> set;
+  std::string key;
+};
+
+std::vector<bad_key> bad_session_keys() {
+  return {
+    {{{"batchsize", 0}}, [](session_config& c) { c.batchsize = 0; }, "batchsize"},
+    {{{"uploadbatchsize", "-1"}}, [](session_config& c) { c.uploadbatchsize = -1; },
+     "uploadbatchsize"},
+    {{{"chunksize", 0}}, [](session_config& c) { c.chunksize = 0; }, "chunksize"},
+    {{{"chunksize", 5000000000}}, [](session_config& c) { c.chunksize = 5000000000; },
+     "chunksize"},
+    {{{"maxparallelchunks", 0}}, [](session_config& c) { c.maxparallelchunks = 0; },
+     "maxparallelchunks"},
+    {{{"networktimeout", -1}}, [](session_config& c) { c.networktimeout = -1; },
+     "networktimeout"},
+    {{{"networktimeout", "inf"}},
+     [](session_config& c) { c.networktimeout = std::numeric_limits<double>::infinity(); },
+     "networktimeout"},
+    {{{"numberofretryattempts", -1}}, [](session_config& c) { c.numberofretryattempts = -1; },
+     "numberofretryattempts"},
+    {{{"numberofretryattempts", 10000000000}},
+     [](session_config& c) { c.numberofretryattempts = 10000000000; }, "numberofretryattempts"},
+    {{{"retrywaittime", -2}}, [](session_config& c) { c.retrywaittime = -2; }, "retrywaittime"},
+    {{{"retryerrorcodes", {1000, 0}}}, [](session_config& c) { c.retryerrorcodes = {1000, 0}; },
+     "retryerrorcodes"},
+    {{{"serverurl", "http://127.0.0.1:1/syncservice"}},
+     [](session_config& c) { c.serverurl = "http://127.0.0.1:1/syncservice"; }, "serverurl"},
+    {{{"sessiontasks", {{"A", {{"uploaderrorpolicy", "sometimes"}}}}}},
+     [](session_config& c) {
+       c.sessiontasks = std::map<std::string, session_task>{{"A", {true, true, "sometimes"}}};
+     },
+     "sessiontasks.A.uploaderrorpolicy"},
+    {{{"filterparams", {{"A", json::object()}}}},
+     [](session_config& c) { c.filterparams["A"] = json::object(); }, "filterparams.A"},
+  };
+}
+
+} // namespace
+
+CAF_TEST(a session key is refused alike from JSON and from C++) {
+  sync_client client{options_for(":memory:")};
+  for (const auto& fault : bad_session_keys()) {
+    auto keys = fault.keys;
+    keys["serverhost"] = "127.0.0.1";
+    auto parsed = from_json_error([&] { session_config::from_json(keys); });
+    if (parsed.code != 7777)
+      CAF_FAIL("from_json " << keys.dump() << ": code " << parsed.code << " " << parsed.message);
+    CAF_CHECK_EQUAL(parsed.info, (json{{"key", fault.key}}));
+    CAF_CHECK(parsed.message.find("\"" + fault.key + "\"") != std::string::npos);
+    // The same value set in code: synchronize (and startSession) refuse it the same way,
+    // before anything else (this client is not even initialized).
+    session_config built;
+    built.serverhost = "127.0.0.1";
+    fault.set(built);
+    auto refused = client.synchronize(built);
+    CAF_REQUIRE(!refused.ok());
+    CAF_CHECK_EQUAL(refused.error().code, 7777);
+    CAF_CHECK_EQUAL(refused.error().message, parsed.message);
+    CAF_CHECK_EQUAL(refused.error().info, parsed.info);
+    // In a reconciliation config the startSession keys are 7032, same message and key.
+    auto reconcile_keys = keys;
+    reconcile_keys["reconciliation"] = json{{"A", json::array()}};
+    auto reconcile_parsed = from_json_error([&] { reconciliation_config::from_json(reconcile_keys); });
+    CAF_CHECK_EQUAL(reconcile_parsed.code, 7032);
+    CAF_CHECK_EQUAL(reconcile_parsed.message, parsed.message);
+    CAF_CHECK_EQUAL(reconcile_parsed.info, parsed.info);
+    reconciliation_config reconcile_built;
+    reconcile_built.session = built;
+    reconcile_built.reconciliation =
+      std::vector<std::pair<std::string, std::vector<std::string>>>{{"A", {}}};
+    auto reconcile_refused = client.reconcile(reconcile_built);
+    CAF_REQUIRE(!reconcile_refused.ok());
+    CAF_CHECK_EQUAL(reconcile_refused.error().code, 7032);
+    CAF_CHECK_EQUAL(reconcile_refused.error().message, parsed.message);
+    CAF_CHECK_EQUAL(reconcile_refused.error().info, parsed.info);
+  }
+  // Type faults and unknown keys exist only in JSON; they are 7777 naming the key too.
+  for (const auto& [keys, key] : std::vector<std::pair<json, std::string>>{
+         {{{"batchsize", "ten"}}, "batchsize"},
+         {{{"networktimeout", "5s"}}, "networktimeout"},
+         {{{"issecure", "yes"}}, "issecure"},
+         {{{"nosuchkey", 1}}, "nosuchkey"},
+         {{{"onsyncsuccess", "f"}}, "onsyncsuccess"}}) {
+    auto parsed = from_json_error([&] { session_config::from_json(keys); });
+    CAF_CHECK_EQUAL(parsed.code, 7777);
+    CAF_CHECK_EQUAL(parsed.info, (json{{"key", key}}));
+  }
+  CAF_CHECK_EQUAL(from_json_error([] { session_config::from_json(json::array()); }).code, 7777);
+  // Good values still pass, numeric strings included.
+  auto good = session_config::from_json(
+    {{"batchsize", "20"}, {"networktimeout", "2.5"}, {"numberofretryattempts", 0},
+     {"sessiontasks", {{"A", {{"uploaderrorpolicy", "continueonerror"}}}}}});
+  CAF_CHECK_EQUAL(good.batchsize, 20);
+  CAF_CHECK_EQUAL(*good.networktimeout, 2.5);
+  CAF_CHECK_EQUAL(*good.sessiontasks->at("A").uploaderrorpolicy, "continueonerror");
+  good.validate();
+}
+
+CAF_TEST(a reconciliation key is refused alike from JSON and from C++) {
+  sync_client client{options_for(":memory:")};
+  using scopes = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  struct fault {
+    json keys;
+    std::function<void(reconciliation_config&)> set;
+    std::string key;
+  };
+  for (const auto& [keys, set, key] : std::vector<fault>{
+         {{{"reconciledownloadbatchsize", 0}},
+          [](reconciliation_config& c) { c.reconciledownloadbatchsize = 0; },
+          "reconciledownloadbatchsize"},
+         {{{"reconcilebulkgetbatchsize", "-3"}},
+          [](reconciliation_config& c) { c.reconcilebulkgetbatchsize = -3; },
+          "reconcilebulkgetbatchsize"},
+         {{{"reconciliation", {{"A", {""}}}}},
+          [](reconciliation_config& c) { c.reconciliation = scopes{{"A", {""}}}; },
+          "reconciliation.A"}}) {
+    auto all_keys = keys;
+    all_keys["serverhost"] = "127.0.0.1";
+    if (!all_keys.contains("reconciliation"))
+      all_keys["reconciliation"] = json{{"A", json::array()}};
+    auto parsed = from_json_error([&] { reconciliation_config::from_json(all_keys); });
+    if (parsed.code != 7032)
+      CAF_FAIL("from_json " << all_keys.dump() << ": code " << parsed.code << " " << parsed.message);
+    CAF_CHECK_EQUAL(parsed.info, (json{{"key", key}}));
+    reconciliation_config built;
+    built.session.serverhost = "127.0.0.1";
+    built.reconciliation = scopes{{"A", {}}};
+    set(built);
+    auto refused = client.reconcile(built);
+    CAF_REQUIRE(!refused.ok());
+    CAF_CHECK_EQUAL(refused.error().code, 7032);
+    CAF_CHECK_EQUAL(refused.error().message, parsed.message);
+    CAF_CHECK_EQUAL(refused.error().info, parsed.info);
+  }
+  // {} is every scope (the real client's rule); null or no key is no reconciliation (7033).
+  auto every = reconciliation_config::from_json({{"reconciliation", json::object()}});
+  CAF_REQUIRE(every.reconciliation.has_value());
+  CAF_CHECK(every.reconciliation->empty());
+  CAF_CHECK(!reconciliation_config::from_json({{"reconciliation", nullptr}}).reconciliation);
+  CAF_CHECK(!reconciliation_config::from_json(json::object()).reconciliation);
 }
 
 CAF_TEST(an unopenable database gives 7011 to the error callback) {
