@@ -194,9 +194,6 @@ CAF_TEST(invalid configurations are refused with their codes) {
   auto missing = reconcile_keys(server);
   missing.reconciliation.reset();
   CAF_CHECK_EQUAL(code_of(missing), 7033);
-  auto empty = reconcile_keys(server);
-  empty.reconciliation->clear();
-  CAF_CHECK_EQUAL(code_of(empty), 7033);
   auto unknown_scope = reconcile_keys(server);
   unknown_scope.reconciliation->front().first = "NoSuchScope";
   CAF_CHECK_EQUAL(code_of(unknown_scope), 7030);
@@ -426,6 +423,47 @@ CAF_TEST(two scopes with a cascade and a composite key are reconciled in order) 
   auto prices = device->executeSelectQuery("select code, region from Price order by code, region");
   CAF_REQUIRE(prices.ok());
   CAF_CHECK_EQUAL(prices.value(), json::parse(R"([{"code":"A","region":"US"},{"code":"B","region":"US"}])"));
+}
+
+CAF_TEST(an empty reconciliation reconciles every scope and object) {
+  const std::string ota_config = MXSYNC_FIXTURES_DIR "/ota-two-scope-config.json";
+  sync_server server{"reconcile-every-scope", ota_config};
+  CAF_REQUIRE_EQUAL(server.admin("load", json{{"Ticket", json::array({{{"ticketId", 1}, {"title", "t"}}})},
+                                             {"Price", json::array({{{"code", "A"}, {"region", "EU"}}})}}),
+                    0);
+  auto device = make_device("reconcile-every-scope", ota_config);
+  CAF_REQUIRE(device->synchronize(server.session()).ok());
+  // Behind the device's back, one scope gains a ticket and the other loses its price.
+  CAF_REQUIRE_EQUAL(server.admin("upsert", json{{"Ticket", json::array({{{"ticketId", 2}, {"title", "u"}}})}}), 0);
+  CAF_REQUIRE_EQUAL(server.admin("delete", json{{"Price", json::array({{{"code", "A"}, {"region", "EU"}}})}}), 0);
+  // The page's JSON form {"reconciliation": {}}: the real client reconciles every scope.
+  auto config = reconciliation_config::from_json(json{{"reconciliation", json::object()}});
+  config.session = server.session();
+  recorder events;
+  attach_reconciliation(events, config);
+  auto outcome = device->reconcile(config);
+  if (!outcome.ok())
+    CAF_FAIL("reconciliation failed: " << outcome.error().to_json().dump());
+  device->flush();
+  auto start = events.context_of("onreconciliationstart")["reconciliation"];
+  CAF_CHECK_EQUAL(start, json::parse(R"({"TicketScope":["Ticket","TicketNote"],"CatalogScope":["Category","Price"]})"));
+  CAF_REQUIRE_EQUAL(events.count("onreconciliationscopesuccess"), 2u);
+  auto first = events.context_of("onreconciliationscopesuccess", 0)["currentScope"];
+  auto second = events.context_of("onreconciliationscopesuccess", 1)["currentScope"];
+  CAF_CHECK_EQUAL(first, "TicketScope"); // the sync config's order
+  CAF_CHECK_EQUAL(second, "CatalogScope");
+  CAF_CHECK_EQUAL(count_rows(*device, "Ticket"), 2);
+  CAF_CHECK_EQUAL(count_rows(*device, "Price"), 0);
+  CAF_CHECK_EQUAL(outcome.value()["reconcileobjectlevelinfo"].size(), 4u);
+  // The same from C++: an empty list.
+  CAF_REQUIRE_EQUAL(server.admin("upsert", json{{"Price", json::array({{{"code", "B"}, {"region", "US"}}})}}), 0);
+  reconciliation_config built;
+  built.session = server.session();
+  built.reconciliation.emplace();
+  auto again = device->reconcile(built);
+  CAF_REQUIRE(again.ok());
+  CAF_CHECK_EQUAL(count_rows(*device, "Price"), 1);
+  CAF_CHECK_EQUAL(again.value()["reconcileobjectlevelinfo"].size(), 4u);
 }
 
 CAF_TEST(a device that never synced is registered before it reconciles) {
