@@ -3,7 +3,8 @@
 # `cmake --install`s it into a temporary prefix, then builds and runs
 #   - examples/embed_cpp with find_package(mxsync), linked to mxsync::mxsync and then
 #     to mxsync::mxsync_static;
-#   - examples/c_api/main.c with cc and `pkg-config --cflags --libs mxsync`.
+#   - examples/c_api/main.c with cc and pkg-config: mxsync (with the documented rpath),
+#     mxsync --static, and mxsync-static (libmxsync.a), as docs/c-api.md gives them.
 # Nothing of the source tree is on those include or link paths.
 # Usage: scripts/check-install.sh        (build dir: build-install, or $MXSYNC_INSTALL_BUILD_DIR)
 set -euo pipefail
@@ -58,13 +59,29 @@ for linkage in shared static; do
   "$dir/app" "$config"
 done
 
-step "examples/c_api with pkg-config"
+# The three pkg-config builds of docs/c-api.md (Build), word for word, with only this
+# prefix's pkg-config directory on PKG_CONFIG_PATH; each program runs without
+# LD_LIBRARY_PATH.
 pkgconfig_dir=$(dirname "$(find "$prefix" -path '*/pkgconfig/mxsync.pc' | head -n 1)")
-flags=$(PKG_CONFIG_PATH=$pkgconfig_dir pkg-config --cflags --libs mxsync)
-echo "pkg-config --cflags --libs mxsync: $flags"
-# shellcheck disable=SC2086 # the flags are words
-cc -std=c11 -Wall -Wextra -Werror "$root/examples/c_api/main.c" -o "$work/c-example" $flags \
-  -Wl,-rpath,"$(dirname "$pkgconfig_dir")"
-"$work/c-example" "$config"
+export PKG_CONFIG_PATH=$pkgconfig_dir
+c_example() { # <name> <cc arguments...>: builds examples/c_api/main.c and runs it
+  local name=$1; shift
+  step "examples/c_api with pkg-config ($name): cc app.c $*"
+  (cd "$work" && cp "$root/examples/c_api/main.c" app.c \
+     && quiet "$work/$name.build.log" cc -std=c11 -Wall -Wextra -Werror app.c -o "$name" "$@")
+  env -u LD_LIBRARY_PATH "$work/$name" "$config"
+}
+libdir=$(pkg-config --variable=libdir mxsync)
+# shellcheck disable=SC2046 # the flags are words, as in the documented commands
+c_example c-shared $(pkg-config --cflags --libs mxsync) -Wl,-rpath,$(pkg-config --variable=libdir mxsync)
+env -u LD_LIBRARY_PATH ldd "$work/c-shared" | grep -q "libmxsync.so.* => $libdir/" \
+  || { ldd "$work/c-shared"; echo "check-install: c-shared does not load $libdir/libmxsync.so" >&2; exit 1; }
+# shellcheck disable=SC2046
+c_example c-static-flags $(pkg-config --static --cflags --libs mxsync) -Wl,-rpath,$(pkg-config --variable=libdir mxsync)
+# shellcheck disable=SC2046
+c_example c-static $(pkg-config --cflags --libs mxsync-static)
+if ldd "$work/c-static" | grep -q libmxsync; then
+  echo "check-install: the mxsync-static build links libmxsync.so" >&2; exit 1
+fi
 
 step "OK"
