@@ -118,8 +118,12 @@ public:
   // session running it answers {"stopped": false} (the original would start a sync).
   // A second stop while stopping gets 7008 "Session is in Progress" on `on_error`.
   void stopSession(success_callback on_stopped, error_callback on_error = {});
-  /// Blocking form of startSession: returns once the session ended, with the
-  /// onsyncsuccess context or the onsyncerror error (callbacks in `config` run too).
+  /// Blocking form of startSession: returns once the session ended (callbacks in
+  /// `config` run too). Success: {"stopped": false, "session": n} when it ran to the
+  /// end, {"stopped": true, "session": n} when stopSession cut it short (n counts this
+  /// client's sessions); not the onsyncsuccess context, which only that callback gets.
+  /// Failure: the error onsyncerror gets, or the refusal of the start (an invalid key
+  /// 7777, 7008 while a session or reconciliation runs, 7777 before init).
   result synchronize(session_config config);
 
   // sync.startReconciliation: compares the keys of the configured objects with the
