@@ -5,6 +5,14 @@
 // split: a run of equal times goes out whole even when larger than a batch.
 // Persistent-strategy acks and upload errors queued for the client come first.
 //
+// Echoes: a device is not sent its own changes back (the rows whose last change
+// came from its (userid, clientid) since it last registered): it holds them
+// already, the acks tell it their hashsums, and the 2016 client library
+// re-applies such a row, fails on its unique key and asks for the same batch
+// forever. The cursor still passes them: a batch's cut is decided among the rows
+// that go out, and a batch that ends the changes moves the cursor to the end of
+// its snapshot. Reconciliation (getAllPKs, bulkGet) lists and returns every row.
+//
 // Chunking: when the request has chunksize (KB) and the answer is larger, the
 // bytes that are chunked are the UTF-8 JSON text of {"d":<answer>,"opstatus":0}
 // (exactly what the client would have received, which it JSON.parses after
@@ -422,6 +430,9 @@ json handle_download(const service_context& ctx, const sync_request& request) {
     });
 
   auto reader = ctx.data.read();
+  std::optional<own_changes> own;
+  if (!client.empty())
+    own = own_changes{{request.user, client}, reader->registration_sequence(request.user, client)};
   auto results = json::array();
   auto upload_errors = json::array();
   auto acked = cursor->acked_message;
@@ -449,7 +460,7 @@ json handle_download(const service_context& ctx, const sync_request& request) {
   std::int64_t taken_within_horizon = 0;
   bool more_rows = false;
   {
-    auto stream = reader->changes_after(tables, cursor->last_sequence, with_tombstones);
+    auto stream = reader->changes_after(tables, cursor->last_sequence, with_tombstones, own);
     while (auto change = stream->next()) {
       bool same_time_run = taken > 0 && change->row.changed_at == last_time;
       if (taken >= room && !same_time_run) {
@@ -476,11 +487,15 @@ json handle_download(const service_context& ctx, const sync_request& request) {
                       ? std::max<std::int64_t>(0, cursor->remaining - taken_within_horizon)
                       : 0;
       left = within + reader->count_changes(tables, std::max(cursor->horizon, last_sequence),
-                                            snapshot_end, with_tombstones);
+                                            snapshot_end, with_tombstones, own);
     } else {
-      left = reader->count_changes(tables, last_sequence, snapshot_end, with_tombstones);
+      left = reader->count_changes(tables, last_sequence, snapshot_end, with_tombstones, own);
     }
     left = std::max<std::int64_t>(left, 1);
+  } else {
+    // Every change of this snapshot was seen, the ones left out as well: the next
+    // download starts after all of them.
+    last_sequence = std::max(last_sequence, snapshot_end);
   }
   download_cursor next{tag, last_sequence, snapshot_end, left, acked};
   bool more = more_rows || more_messages;
