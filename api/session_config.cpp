@@ -225,6 +225,16 @@ session_config session_config::from_json(const json& keys) {
       }
     } else if (key == "deviceid")
       c.deviceid = text(v, key);
+    else if (key == "os")
+      c.os = text(v, key);
+    else if (key == "model")
+      c.model = text(v, key);
+    else if (key == "version")
+      c.version = text(v, key);
+    else if (key == "channel")
+      c.channel = text(v, key);
+    else if (key == "platform")
+      c.platform = text(v, key);
     else if (key == "deviceidentifierios7")
       ; // iOS 7 device identifier choice: no meaning off iOS
     else if (key == "tls_ca_file")

@@ -132,7 +132,7 @@ std::size_t apply_data_set(store& data, const sync_config& config, const json& d
           auto values = stored_values(table, rows[index], index);
           auto key = key_of(table, values, index);
           if (mode == admin_write::remove) {
-            if (writer.remove(table, key, "")) ++batch_written;
+            if (writer.remove(table, key, change_origin{})) ++batch_written;
             continue;
           }
           json complete = json::object();
@@ -143,7 +143,7 @@ std::size_t apply_data_set(store& data, const sync_config& config, const json& d
           for (const auto& column : table.columns)
             if (!complete.contains(column.name)) complete[column.name] = nullptr;
           for (auto& [name, value] : values.items()) complete[name] = value;
-          writer.put(table, complete, row_hashsum(table, complete), "");
+          writer.put(table, complete, row_hashsum(table, complete), change_origin{});
           ++batch_written;
         }
       });

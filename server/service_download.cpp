@@ -5,6 +5,14 @@
 // split: a run of equal times goes out whole even when larger than a batch.
 // Persistent-strategy acks and upload errors queued for the client come first.
 //
+// Echoes: a device is not sent its own changes back (the rows whose last change
+// came from its (userid, clientid) since it last registered): it holds them
+// already, the acks tell it their hashsums, and the 2016 client library
+// re-applies such a row, fails on its unique key and asks for the same batch
+// forever. The cursor still passes them: a batch's cut is decided among the rows
+// that go out, and a batch that ends the changes moves the cursor to the end of
+// its snapshot. Reconciliation (getAllPKs, bulkGet) lists and returns every row.
+//
 // Chunking: when the request has chunksize (KB) and the answer is larger, the
 // bytes that are chunked are the UTF-8 JSON text of {"d":<answer>,"opstatus":0}
 // (exactly what the client would have received, which it JSON.parses after
@@ -70,7 +78,9 @@ json filter_value(const table_def& table, const column_def& column, const json& 
   }
 }
 
-/// One client filter entry {"Name","Value1","Value2"[,"Condition"]}.
+/// One client filter entry {"Name","Value1","Value2"[,"Condition"]}; docs/server.md
+/// ("Client filters") describes the rules. Values are bound as SQL parameters and
+/// the column is one of the config's, so nothing in a filter becomes SQL text.
 std::optional<column_filter> parse_condition(const table_def& table, const json& entry) {
   if (!entry.is_object() || !entry.contains("Name") || !entry["Name"].is_string())
     fail("Invalid filter for " + table.name + ": expected {\"Name\":..,\"Value1\":..}.");
@@ -80,7 +90,10 @@ std::optional<column_filter> parse_condition(const table_def& table, const json&
     fail("Unknown filter column '" + name + "' for object " + table.name + ".");
   json value1 = entry.value("Value1", json(nullptr));
   json value2 = entry.value("Value2", json(nullptr));
-  auto blank = [](const json& v) { return v.is_null() || (v.is_string() && trim(v.get<std::string>()).empty()); };
+  auto blank = [](const json& v) {
+    return v.is_null() || (v.is_string() && trim(v.get<std::string>()).empty()) ||
+           (v.is_array() && v.empty());
+  };
   if (blank(value1) && blank(value2))
     return std::nullopt; // a declared but unset filter parameter
   column_filter filter{column->name, filter_op::equal, {}};
@@ -93,6 +106,8 @@ std::optional<column_filter> parse_condition(const table_def& table, const json&
   if (condition.empty()) {
     if (!blank(value2))
       condition = "BETWEEN";
+    else if (value1.is_array())
+      condition = "IN";
     else if (text1.find('%') != std::string::npos)
       condition = "LIKE";
     else if (text1.find(',') != std::string::npos)
@@ -100,35 +115,56 @@ std::optional<column_filter> parse_condition(const table_def& table, const json&
     else
       condition = "EQ";
   }
+  auto where = table.name + "." + name;
+  if (condition == "BETWEEN") {
+    // Value1..Value2, both included; one blank bound leaves that side open.
+    if (blank(value1)) {
+      filter.op = filter_op::less_equal;
+      filter.values.push_back(filter_value(table, *column, value2));
+    } else if (blank(value2)) {
+      filter.op = filter_op::greater_equal;
+      filter.values.push_back(filter_value(table, *column, value1));
+    } else {
+      filter.op = filter_op::between;
+      filter.values = {filter_value(table, *column, value1), filter_value(table, *column, value2)};
+    }
+    return filter;
+  }
+  if (blank(value1))
+    fail("Invalid filter for " + where + ": Value1 is empty (Value2 is only for ranges).");
   if (condition == "LIKE") {
+    if (value1.is_array() || value1.is_object())
+      fail("Invalid filter for " + where + ": a LIKE pattern must be a string.");
     filter.op = filter_op::like;
     filter.values.push_back(value1.is_string() ? value1 : json(value_text(value1)));
   } else if (condition == "IN") {
     filter.op = filter_op::in;
-    std::size_t start = 0;
-    while (start <= text1.size()) {
-      auto comma = text1.find(',', start);
-      auto part = trim(text1.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (!part.empty())
-        filter.values.push_back(filter_value(table, *column, json(part)));
-      if (comma == std::string::npos)
-        break;
-      start = comma + 1;
-    }
-    if (!value1.is_string())
+    if (value1.is_array()) {
+      for (const auto& item : value1)
+        filter.values.push_back(filter_value(table, *column, item));
+    } else if (!value1.is_string()) {
       filter.values.push_back(filter_value(table, *column, value1));
+    } else {
+      std::size_t start = 0;
+      while (start <= text1.size()) {
+        auto comma = text1.find(',', start);
+        auto part = trim(text1.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!part.empty())
+          filter.values.push_back(filter_value(table, *column, json(part)));
+        if (comma == std::string::npos)
+          break;
+        start = comma + 1;
+      }
+    }
     if (filter.values.empty())
-      return std::nullopt;
-  } else if (condition == "BETWEEN") {
-    filter.op = filter_op::between;
-    filter.values = {filter_value(table, *column, value1), filter_value(table, *column, value2)};
+      fail("Invalid filter for " + where + ": the list \"" + text1 + "\" holds no value.");
   } else {
     static const std::map<std::string, filter_op> ops{
       {"EQ", filter_op::equal},     {"NE", filter_op::not_equal},     {"LT", filter_op::less},
       {"LE", filter_op::less_equal}, {"GT", filter_op::greater},       {"GE", filter_op::greater_equal}};
     auto op = ops.find(condition);
     if (op == ops.end())
-      fail("Unknown filter condition '" + condition + "' for " + table.name + "." + name + ".");
+      fail("Unknown filter condition '" + condition + "' for " + where + ".");
     filter.op = op->second;
     filter.values.push_back(filter_value(table, *column, value1));
   }
@@ -422,6 +458,9 @@ json handle_download(const service_context& ctx, const sync_request& request) {
     });
 
   auto reader = ctx.data.read();
+  std::optional<own_changes> own;
+  if (!client.empty())
+    own = own_changes{{request.user, client}, reader->registration_sequence(request.user, client)};
   auto results = json::array();
   auto upload_errors = json::array();
   auto acked = cursor->acked_message;
@@ -449,7 +488,7 @@ json handle_download(const service_context& ctx, const sync_request& request) {
   std::int64_t taken_within_horizon = 0;
   bool more_rows = false;
   {
-    auto stream = reader->changes_after(tables, cursor->last_sequence, with_tombstones);
+    auto stream = reader->changes_after(tables, cursor->last_sequence, with_tombstones, own);
     while (auto change = stream->next()) {
       bool same_time_run = taken > 0 && change->row.changed_at == last_time;
       if (taken >= room && !same_time_run) {
@@ -476,11 +515,15 @@ json handle_download(const service_context& ctx, const sync_request& request) {
                       ? std::max<std::int64_t>(0, cursor->remaining - taken_within_horizon)
                       : 0;
       left = within + reader->count_changes(tables, std::max(cursor->horizon, last_sequence),
-                                            snapshot_end, with_tombstones);
+                                            snapshot_end, with_tombstones, own);
     } else {
-      left = reader->count_changes(tables, last_sequence, snapshot_end, with_tombstones);
+      left = reader->count_changes(tables, last_sequence, snapshot_end, with_tombstones, own);
     }
     left = std::max<std::int64_t>(left, 1);
+  } else {
+    // Every change of this snapshot was seen, the ones left out as well: the next
+    // download starts after all of them.
+    last_sequence = std::max(last_sequence, snapshot_end);
   }
   download_cursor next{tag, last_sequence, snapshot_end, left, acked};
   bool more = more_rows || more_messages;

@@ -12,6 +12,12 @@
 //    alone and acked with konysyncMergedWithEIS "0" and __metadata.errorMessage.
 // A repeated request (same clientid, scopeName, SequenceNumber) is answered
 // with the stored first answer and applied only once.
+//
+// Every write records its origin (user, clientid): the device's later downloads
+// leave its own changes out (service_download.cpp). A row the server stored
+// differently from what the device will hold after the ack (an owner column
+// filled in, columns the device did not send) is recorded without a client, so
+// it goes back to that device as well.
 
 #include "server/column_values.hpp"
 #include "server/download_cursor.hpp"
@@ -60,7 +66,7 @@ public:
   upload_batch(const service_context& ctx, const scope_def& scope, const sync_request& request,
                std::string client, store_writer& writer)
     : ctx_(ctx), scope_(scope), user_(request.user), client_(std::move(client)), writer_(writer),
-      policy_(settings_of(ctx, scope).conflicts) {}
+      policy_(settings_of(ctx, scope).conflicts), origin_{user_, client_} {}
 
   std::int64_t last_sequence() const { return last_sequence_; }
 
@@ -115,6 +121,8 @@ public:
       key[column] = *it;
     }
     auto existing = writer_.find(*table, key);
+    // The row the device holds once it applied the ack (server keys included).
+    const auto device_row = values;
     check_owner(*table, values, existing);
 
     bool live = existing && !existing->deleted;
@@ -132,7 +140,7 @@ public:
                    existing ? existing->hashsum : "", temporary_key);
       if (differs && server_wins)
         return keep_server_row(*table, row, key, *existing, "update");
-      last_sequence_ = std::max(last_sequence_, sequence_after_remove(*table, key));
+      last_sequence_ = std::max(last_sequence_, sequence_after_remove(*table, key, origin_));
       written_.insert(row_identity(*table, key));
       return ack(*table, row, existing->values, "delete", existing->hashsum, temporary_key);
     }
@@ -150,7 +158,8 @@ public:
       merged.update(existing->values);
     merged.update(values);
     auto new_hash = row_hashsum(*table, merged);
-    last_sequence_ = std::max(last_sequence_, writer_.put(*table, merged, new_hash, user_));
+    auto origin = holds_exactly(*table, device_row, merged) ? origin_ : change_origin{user_, {}};
+    last_sequence_ = std::max(last_sequence_, writer_.put(*table, merged, new_hash, origin));
     written_.insert(row_identity(*table, key));
     return ack(*table, row, merged, "update", new_hash, temporary_key);
   }
@@ -255,8 +264,16 @@ private:
       throw row_error("Column '" + *column + "' of " + table.name + " must hold the user id.");
   }
 
-  std::int64_t sequence_after_remove(const table_def& table, const json& key) {
-    writer_.remove(table, key, user_);
+  /// Whether the device's row has every stored value (absent columns are null).
+  static bool holds_exactly(const table_def& table, const json& device_row, const json& stored) {
+    for (const auto& column : table.columns)
+      if (device_row.value(column.name, json(nullptr)) != stored.value(column.name, json(nullptr)))
+        return false;
+    return true;
+  }
+
+  std::int64_t sequence_after_remove(const table_def& table, const json& key, const change_origin& origin) {
+    writer_.remove(table, key, origin);
     if (auto row = writer_.find(table, key))
       return row->sequence;
     return 0;
@@ -303,6 +320,7 @@ private:
   std::map<std::string, json> keys_;  ///< temporary key -> server key, this request
   std::set<std::string> written_;     ///< rows this request wrote
   std::int64_t last_sequence_ = 0;
+  change_origin origin_; ///< of this request's writes
 };
 
 json upload_answer(const json& results, const std::string& blob) {

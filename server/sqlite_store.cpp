@@ -12,7 +12,7 @@ namespace {
 using json = nlohmann::json;
 using db::quote_identifier;
 
-constexpr std::size_t meta_columns = 5; // seq, changed_at, deleted, hashsum, owner
+constexpr std::size_t meta_columns = 6; // seq, changed_at, deleted, hashsum, owner, origin_client
 constexpr std::size_t max_idle_readers = 32;
 /// Stored upload answers only serve re-sent requests (a device crashed before
 /// it saw the answer); a month is far longer than any device waits to re-send.
@@ -42,6 +42,15 @@ std::string random_hex(std::size_t length) {
   return out;
 }
 
+/// Schema migration: adds `column` to a table made by an earlier version.
+void add_missing_column(db::connection& conn, const std::string& table, const std::string& column,
+                        const std::string& declaration) {
+  for (const auto& info : conn.query("PRAGMA table_info(" + table + ")"))
+    if (info.at("name").get<std::string>() == column)
+      return;
+  conn.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(column) + " " + declaration);
+}
+
 /// The key columns' values of `key`, in Pk_Columns order; throws if one is missing.
 std::vector<json> key_values(const table_def& table, const json& key) {
   std::vector<json> out;
@@ -61,7 +70,8 @@ stored_row read_row(const db::statement& stmt, const table_def& table) {
   row.changed_at = stmt.column_int64(1);
   row.deleted = stmt.column_int64(2) != 0;
   row.hashsum = stmt.column_text(3);
-  row.owner = stmt.column_text(4);
+  row.origin.user = stmt.column_text(4);
+  row.origin.client = stmt.column_text(5);
   row.values = json::object();
   for (std::size_t i = 0; i < table.columns.size(); ++i)
     row.values[table.columns[i].name] = stmt.column_json(static_cast<int>(meta_columns + i));
@@ -120,6 +130,16 @@ std::string filter_sql(const std::vector<column_filter>& filters, std::vector<js
     binds.insert(binds.end(), f.values.begin(), f.values.end());
   }
   return out;
+}
+
+/// " AND NOT <one of the device's own changes>", with its values to bind.
+std::string leave_out_sql(const std::optional<own_changes>& leave_out, std::vector<json>& binds) {
+  if (!leave_out)
+    return {};
+  binds.push_back(leave_out->after_sequence);
+  binds.push_back(leave_out->device.user);
+  binds.push_back(leave_out->device.client);
+  return " AND NOT (mxsync_seq > ? AND mxsync_owner IS ? AND mxsync_origin_client IS ?)";
 }
 
 } // namespace
@@ -196,8 +216,8 @@ public:
   }
 
   std::unique_ptr<change_stream> changes_after(const std::vector<table_selection>& tables,
-                                               std::int64_t after_sequence,
-                                               bool include_deleted) override {
+                                               std::int64_t after_sequence, bool include_deleted,
+                                               const std::optional<own_changes>& leave_out) override {
     std::vector<sqlite_change_stream::source> sources;
     for (const auto& selection : tables) {
       const auto& sql = owner_.sql_for(*selection.table);
@@ -206,6 +226,7 @@ public:
       if (!include_deleted)
         text += " AND mxsync_deleted = 0";
       text += filter_sql(selection.filters, binds);
+      text += leave_out_sql(leave_out, binds);
       text += " ORDER BY mxsync_seq";
       auto& stmt = conn_->cached(text);
       stmt.bind_all(binds);
@@ -215,7 +236,8 @@ public:
   }
 
   std::int64_t count_changes(const std::vector<table_selection>& tables, std::int64_t after_sequence,
-                             std::int64_t up_to_sequence, bool include_deleted) override {
+                             std::int64_t up_to_sequence, bool include_deleted,
+                             const std::optional<own_changes>& leave_out) override {
     std::int64_t total = 0;
     if (up_to_sequence <= after_sequence)
       return 0;
@@ -227,6 +249,7 @@ public:
       if (!include_deleted)
         text += " AND mxsync_deleted = 0";
       text += filter_sql(selection.filters, binds);
+      text += leave_out_sql(leave_out, binds);
       auto& stmt = conn_->cached(text);
       stmt.bind_all(binds);
       if (stmt.step())
@@ -234,6 +257,15 @@ public:
       stmt.reset();
     }
     return total;
+  }
+
+  std::int64_t registration_sequence(const std::string& user, const std::string& device_id) override {
+    auto& stmt = conn_->cached(
+      "SELECT registered_seq FROM mxsync_devices WHERE user = ? AND device_id = ?");
+    stmt.bind(1, user).bind(2, device_id);
+    std::int64_t out = stmt.step() && !stmt.is_null(0) ? stmt.column_int64(0) : 0;
+    stmt.reset();
+    return out;
   }
 
   std::optional<stored_row> find(const table_def& table, const json& key) override {
@@ -328,12 +360,13 @@ public:
   }
 
   std::int64_t put(const table_def& table, const json& values, const std::string& hashsum,
-                   const std::string& owner) override {
+                   const change_origin& origin) override {
     key_values(table, values); // refuses rows without a complete key
     auto& stmt = conn_.cached(owner_.sql_for(table).upsert);
     auto sequence = owner_.next_sequence();
-    stmt.bind(1, sequence).bind(2, owner_.next_change_time()).bind(3, hashsum).bind(4, owner);
-    int index = 5;
+    stmt.bind(1, sequence).bind(2, owner_.next_change_time()).bind(3, hashsum);
+    stmt.bind(4, origin.user).bind(5, origin.client);
+    int index = 6;
     for (const auto& column : table.columns) {
       auto it = values.find(column.name);
       stmt.bind(index++, it == values.end() ? json(nullptr) : *it);
@@ -343,10 +376,11 @@ public:
     return sequence;
   }
 
-  bool remove(const table_def& table, const json& key, const std::string& owner) override {
+  bool remove(const table_def& table, const json& key, const change_origin& origin) override {
     auto& stmt = conn_.cached(owner_.sql_for(table).remove);
-    stmt.bind(1, owner_.next_sequence()).bind(2, owner_.next_change_time()).bind(3, owner);
-    stmt.bind_all(key_values(table, key), 4);
+    stmt.bind(1, owner_.next_sequence()).bind(2, owner_.next_change_time());
+    stmt.bind(3, origin.user).bind(4, origin.client);
+    stmt.bind_all(key_values(table, key), 5);
     stmt.run();
     stmt.reset();
     return conn_.changes() > 0;
@@ -475,8 +509,10 @@ void sqlite_store::create_schema() {
   db::transaction txn{writer_};
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_meta (key TEXT PRIMARY KEY, value TEXT)");
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_devices (user TEXT NOT NULL, device_id TEXT NOT "
-               "NULL, instance_id TEXT NOT NULL, info TEXT, registered_at INTEGER, PRIMARY KEY "
-               "(user, device_id))");
+               "NULL, instance_id TEXT NOT NULL, info TEXT, registered_at INTEGER, registered_seq "
+               "INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (user, device_id))");
+  // Stores of the previous version: their devices count as registered at 0.
+  add_missing_column(writer_, "mxsync_devices", "registered_seq", "INTEGER NOT NULL DEFAULT 0");
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_uploads (client TEXT NOT NULL, scope TEXT NOT "
                "NULL, sequence_number TEXT NOT NULL, answer TEXT NOT NULL, created_at INTEGER, "
                "PRIMARY KEY (client, scope, sequence_number))");
@@ -504,7 +540,8 @@ void sqlite_store::create_schema() {
       table_sql sql;
       sql.name = quote_identifier("mxdata_" + table.name);
       std::string columns_ddl, column_list, placeholders, updates;
-      sql.select_list = "mxsync_seq, mxsync_changed_at, mxsync_deleted, mxsync_hashsum, mxsync_owner";
+      sql.select_list =
+        "mxsync_seq, mxsync_changed_at, mxsync_deleted, mxsync_hashsum, mxsync_owner, mxsync_origin_client";
       for (const auto& column : table.columns) {
         auto name = quote_identifier(column.name);
         columns_ddl += ", " + name + " " + sql_type(column.type);
@@ -520,8 +557,11 @@ void sqlite_store::create_schema() {
       }
       writer_.exec("CREATE TABLE IF NOT EXISTS " + sql.name +
                    " (mxsync_seq INTEGER NOT NULL, mxsync_changed_at INTEGER NOT NULL, "
-                   "mxsync_deleted INTEGER NOT NULL DEFAULT 0, mxsync_hashsum TEXT, mxsync_owner TEXT" +
-                   columns_ddl + ", PRIMARY KEY (" + key_list + "))");
+                   "mxsync_deleted INTEGER NOT NULL DEFAULT 0, mxsync_hashsum TEXT, mxsync_owner TEXT, "
+                   "mxsync_origin_client TEXT" + columns_ddl + ", PRIMARY KEY (" + key_list + "))");
+      // A table of the previous version: its rows have no origin client, so they
+      // go to every device, as they did then.
+      add_missing_column(writer_, sql.name, "mxsync_origin_client", "TEXT");
       // A config that gained columns: add them to an existing table.
       std::set<std::string> existing;
       for (const auto& info : writer_.query("PRAGMA table_info(" + sql.name + ")"))
@@ -534,16 +574,17 @@ void sqlite_store::create_schema() {
                    quote_identifier("mxdata_" + table.name + "_by_seq") + " ON " + sql.name +
                    " (mxsync_seq)");
       sql.upsert = "INSERT INTO " + sql.name +
-                   " (mxsync_seq, mxsync_changed_at, mxsync_hashsum, mxsync_owner" + column_list +
-                   ") VALUES (?, ?, ?, ?" + placeholders + ") ON CONFLICT (" + key_list +
+                   " (mxsync_seq, mxsync_changed_at, mxsync_hashsum, mxsync_owner, mxsync_origin_client" +
+                   column_list + ") VALUES (?, ?, ?, ?, ?" + placeholders + ") ON CONFLICT (" + key_list +
                    ") DO UPDATE SET mxsync_seq = excluded.mxsync_seq, mxsync_changed_at = "
                    "excluded.mxsync_changed_at, mxsync_deleted = 0, mxsync_hashsum = "
-                   "excluded.mxsync_hashsum, mxsync_owner = excluded.mxsync_owner" + updates;
+                   "excluded.mxsync_hashsum, mxsync_owner = excluded.mxsync_owner, "
+                   "mxsync_origin_client = excluded.mxsync_origin_client" + updates;
       sql.remove = "UPDATE " + sql.name +
-                   " SET mxsync_seq = ?, mxsync_changed_at = ?, mxsync_deleted = 1, mxsync_owner = ? "
-                   "WHERE " + sql.key_condition + " AND mxsync_deleted = 0";
-      sql.touch = "UPDATE " + sql.name + " SET mxsync_seq = ?, mxsync_changed_at = ? WHERE " +
-                  sql.key_condition;
+                   " SET mxsync_seq = ?, mxsync_changed_at = ?, mxsync_deleted = 1, mxsync_owner = ?, "
+                   "mxsync_origin_client = ? WHERE " + sql.key_condition + " AND mxsync_deleted = 0";
+      sql.touch = "UPDATE " + sql.name + " SET mxsync_seq = ?, mxsync_changed_at = ?, "
+                  "mxsync_origin_client = NULL WHERE " + sql.key_condition;
       sql.find = "SELECT " + sql.select_list + " FROM " + sql.name + " WHERE " + sql.key_condition;
       auto max_seq = writer_.query_int("SELECT MAX(mxsync_seq) FROM " + sql.name);
       auto max_time = writer_.query_int("SELECT MAX(mxsync_changed_at) FROM " + sql.name);
@@ -582,9 +623,12 @@ std::string sqlite_store::register_device(const std::string& user, const std::st
   if (find.step())
     existing = find.column_text(0);
   find.reset();
+  // Every sequence handed out so far belongs to a committed (or rolled back)
+  // write: the write mutex is held, so no write is in flight.
   if (existing) {
-    auto& update = writer_.cached("UPDATE mxsync_devices SET info = ? WHERE user = ? AND device_id = ?");
-    update.bind(1, device_info.dump()).bind(2, user).bind(3, device_id);
+    auto& update = writer_.cached(
+      "UPDATE mxsync_devices SET info = ?, registered_seq = ? WHERE user = ? AND device_id = ?");
+    update.bind(1, device_info.dump()).bind(2, last_sequence_).bind(3, user).bind(4, device_id);
     update.run();
     update.reset();
     txn.commit();
@@ -592,8 +636,9 @@ std::string sqlite_store::register_device(const std::string& user, const std::st
   }
   auto instance_id = random_hex(32);
   auto& insert = writer_.cached("INSERT INTO mxsync_devices (user, device_id, instance_id, info, "
-                                "registered_at) VALUES (?, ?, ?, ?, ?)");
+                                "registered_at, registered_seq) VALUES (?, ?, ?, ?, ?, ?)");
   insert.bind(1, user).bind(2, device_id).bind(3, instance_id).bind(4, device_info.dump()).bind(5, now_ms());
+  insert.bind(6, last_sequence_);
   insert.run();
   insert.reset();
   txn.commit();

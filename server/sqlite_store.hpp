@@ -7,9 +7,10 @@
 // Schema (all names prefixed to stay clear of config names):
 //   mxdata_<Object>   the config's columns + mxsync_seq (unique index: keyset
 //                     paging of downloads), mxsync_changed_at, mxsync_deleted
-//                     (tombstone), mxsync_hashsum, mxsync_owner; primary key =
-//                     the object's Pk_Columns
-//   mxsync_devices    (user, device_id) -> instance_id
+//                     (tombstone), mxsync_hashsum, mxsync_owner and
+//                     mxsync_origin_client (the change_origin of the last
+//                     change); primary key = the object's Pk_Columns
+//   mxsync_devices    (user, device_id) -> instance_id, registered_seq
 //   mxsync_uploads    (client, scope, SequenceNumber) -> stored upload answer
 //                     (kept 30 days)
 //   mxsync_messages   persistent-strategy acks and upload errors per client
@@ -17,6 +18,8 @@
 //   mxsync_chunks     chunked download payloads
 //   mxsync_meta       the store tag and the token counter
 // A file is used by one process at a time (sequences are handed out in memory).
+// A store file of an earlier version is migrated on open: columns added since
+// (mxsync_origin_client, registered_seq) are added to its tables.
 
 #include "persistence/sqlite.hpp"
 #include "server/store.hpp"

@@ -4,7 +4,8 @@
 // one (sqlite_store.hpp). Every object the config defines is kept as "rows with
 // history metadata": a server change sequence (unique and increasing over the
 // whole store), a change timestamp (non-decreasing along the sequence), the row's
-// konysynchashsum, a tombstone flag for deletes and the user who wrote it last.
+// konysynchashsum, a tombstone flag for deletes and the origin of its last change
+// (the user and device whose upload wrote it).
 //
 // Contract for implementations:
 //  * write() runs its work as ONE serialized transaction: all or nothing, and no
@@ -27,14 +28,34 @@
 
 namespace mxsync::server {
 
+/// Who made a change: the user and the client (device id) of the upload that
+/// wrote it. `client` is empty when no device holds exactly this version already:
+/// server-side writes (admin commands, demo data, a server-wins decision) and
+/// uploads the server changed on their way in. Kept per (user, client), never
+/// per client alone: one device id may serve several users.
+struct change_origin {
+  std::string user;
+  std::string client;
+};
+
 /// One row of a sync object as the store holds it.
 struct stored_row {
   std::int64_t sequence = 0;   ///< server change sequence of the last change
   std::int64_t changed_at = 0; ///< change time, ms since the epoch
   bool deleted = false;        ///< a tombstone: the row was deleted at `sequence`
   std::string hashsum;         ///< konysynchashsum of `values`
-  std::string owner;           ///< the user who wrote it last ("" for admin writes)
+  change_origin origin;        ///< who made the last change
   nlohmann::json values;       ///< config column name -> stored value
+};
+
+/// The changes one device made itself, which its change downloads leave out: the
+/// device already holds them (and the 2016 client library fails on re-applying
+/// them). Only changes after `after_sequence` (the device's last registration)
+/// count: a device registers again after a reset, and then needs its earlier
+/// uploads sent like any other row.
+struct own_changes {
+  change_origin device;
+  std::int64_t after_sequence = 0;
 };
 
 /// A changed row of one table, as a change stream yields it.
@@ -82,14 +103,19 @@ public:
   /// The highest sequence this snapshot sees (0 when empty).
   virtual std::int64_t last_sequence() = 0;
   /// Rows of the selected tables changed after `after_sequence`, in sequence
-  /// order across the tables; tombstones only when `include_deleted`.
+  /// order across the tables; tombstones only when `include_deleted`; without
+  /// the changes of `leave_out` when given.
   virtual std::unique_ptr<change_stream> changes_after(const std::vector<table_selection>& tables,
                                                        std::int64_t after_sequence,
-                                                       bool include_deleted) = 0;
+                                                       bool include_deleted,
+                                                       const std::optional<own_changes>& leave_out) = 0;
   /// How many rows changes_after would yield with sequence <= `up_to_sequence`.
   virtual std::int64_t count_changes(const std::vector<table_selection>& tables,
                                      std::int64_t after_sequence, std::int64_t up_to_sequence,
-                                     bool include_deleted) = 0;
+                                     bool include_deleted,
+                                     const std::optional<own_changes>& leave_out) = 0;
+  /// The last sequence handed out when (user, device) last registered; 0 if it never did.
+  virtual std::int64_t registration_sequence(const std::string& user, const std::string& device_id) = 0;
   /// Live rows of one table in primary-key order, after `after_key` (an array
   /// of the key values in Pk_Columns order; null = from the first), at most
   /// `limit` (reconciliation's getAllPKs: a row can neither repeat nor be
@@ -122,12 +148,13 @@ public:
   /// Inserts or replaces the row (a tombstone comes back to life); gives it a new
   /// sequence and change time, which are returned.
   virtual std::int64_t put(const table_def& table, const nlohmann::json& values,
-                           const std::string& hashsum, const std::string& owner) = 0;
+                           const std::string& hashsum, const change_origin& origin) = 0;
   /// Turns the row into a tombstone with a new sequence; false if there is no
   /// live row with that key.
-  virtual bool remove(const table_def& table, const nlohmann::json& key, const std::string& owner) = 0;
+  virtual bool remove(const table_def& table, const nlohmann::json& key, const change_origin& origin) = 0;
   /// Gives an existing row or tombstone a new sequence, unchanged otherwise, so
-  /// that clients download it again; false if absent.
+  /// that clients download it again, every device (its origin client is
+  /// cleared: the server decided on this version); false if absent.
   virtual bool touch(const table_def& table, const nlohmann::json& key) = 0;
   /// 1 + the largest value of an integer key column (tombstones included).
   virtual std::int64_t next_integer_key(const table_def& table, const column_def& column) = 0;
@@ -160,7 +187,9 @@ class store {
 public:
   virtual ~store() = default;
 
-  /// The instance id of (user, device), created on first registration.
+  /// The instance id of (user, device), created on first registration. Every
+  /// registration also records the current sequence (registration_sequence): the
+  /// client library registers on a fresh device database only.
   virtual std::string register_device(const std::string& user, const std::string& device_id,
                                       const nlohmann::json& device_info) = 0;
   /// Identifies this store's data; a new store gets a new tag, so cursors

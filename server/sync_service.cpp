@@ -203,7 +203,7 @@ std::size_t sync_service::load_rows(const std::string& table_name, const std::ve
   }
   store_->write([&](store_writer& writer) {
     for (const auto& values : prepared)
-      writer.put(table, values, row_hashsum(table, values), owner);
+      writer.put(table, values, row_hashsum(table, values), change_origin{owner, {}});
   });
   return prepared.size();
 }
@@ -219,7 +219,7 @@ void sync_service::upsert_row(const std::string& table_name, const json& row, co
     if (auto existing = writer.find(table, key); existing && !existing->deleted)
       merged.update(existing->values);
     merged.update(values);
-    writer.put(table, merged, row_hashsum(table, merged), owner);
+    writer.put(table, merged, row_hashsum(table, merged), change_origin{owner, {}});
   });
 }
 
@@ -227,7 +227,7 @@ bool sync_service::delete_row(const std::string& table_name, const json& key) {
   const auto& table = require_table(config_, table_name);
   auto normalized = key_of(table, normalized_columns(table, key));
   bool removed = false;
-  store_->write([&](store_writer& writer) { removed = writer.remove(table, normalized, {}); });
+  store_->write([&](store_writer& writer) { removed = writer.remove(table, normalized, change_origin{}); });
   return removed;
 }
 

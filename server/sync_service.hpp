@@ -80,7 +80,8 @@ public:
   // -- admin helpers (tests, demos, benchmarks): writes from outside a sync ---
   // Rows are column maps as a client would upload them (values are normalized
   // like uploads); each written row gets a new change sequence and change time,
-  // so clients download it. Unknown objects/columns throw protocol_error.
+  // so every client downloads it (a server-side change: also the devices whose
+  // uploads wrote the row before). Unknown objects/columns throw protocol_error.
 
   /// Inserts or replaces many rows of one object in ONE transaction.
   std::size_t load_rows(const std::string& table, const std::vector<nlohmann::json>& rows,

@@ -80,8 +80,13 @@ struct session_config {
 
   // -- device (the platform's values in the original) -------------------------------------
   std::optional<std::string> deviceid; ///< unset: a random id kept in the device database
-  std::string os = "linux", model = "mxsync", version = "1", channel = "native",
-              platform = "mxsync";
+  /// What registerdevice tells the server. The real library sends the platform's values:
+  /// os = kony.os.deviceInfo().name, channel "mobile"/"tablet"/"desktop", platform
+  /// "android"/"ios"/"windows"/"j2me"/"blackberry" (its getChannelName/getPlatformName).
+  /// The defaults are what its Android build sent (the recorded requests): values the
+  /// real clients send, hence known to a Foundry server; docs/configuration.md lists the others.
+  std::string os = "android", model = "mxsync", version = "1", channel = "mobile",
+              platform = "android";
 
   // -- TLS beyond the original (issecure verifies by default) ---------------------------------
   std::optional<std::string> tls_ca_file;

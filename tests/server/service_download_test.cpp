@@ -453,3 +453,188 @@ CAF_TEST(getAllPKs neither repeats nor skips rows that change between pages) {
                   }),
                   "SY0000E");
 }
+
+// -- echoes: a device's own uploads do not come back to it as changes -----------
+
+namespace {
+
+json customer_upload(int id, const std::string& name, const std::string& owner = "testuser") {
+  return {{"id", id}, {"name", name}, {"city", "Paris"}, {"rating", "1"}, {"owner", owner},
+          {"active", "true"}, {"balance", "10.5"}};
+}
+
+json upload_customers(service_fixture& f, const upload_options& o, const std::vector<int>& ids,
+                      const std::string& name = "device") {
+  auto rows = json::array();
+  for (auto id : ids)
+    rows.push_back(upload_row("Customer", "insert", customer_upload(id, name), id));
+  auto answer = f.service.handle(upload_request(o, rows));
+  CAF_REQUIRE_EQUAL(answer.at("error"), "false");
+  return answer;
+}
+
+void register_device(service_fixture& f, const std::string& device, const std::string& user = "testuser") {
+  sync_request r;
+  r.endpoint = "registerdevice";
+  r.user = user;
+  r.params = common_params(user);
+  r.params["deviceID"] = device;
+  f.service.handle(r);
+}
+
+std::set<int> customer_ids(const std::vector<json>& rows) {
+  std::set<int> out;
+  for (const auto& row : rows)
+    if (row.at("__metadata").at("type") == "Customer" && !row.contains("konysyncMergedWithEIS"))
+      out.insert(row.at("id").get<int>());
+  return out;
+}
+
+std::int64_t cursor_position(const std::string& blob) {
+  return download_cursor::decode(blob).value().last_sequence;
+}
+
+} // namespace
+
+CAF_TEST(a device does not download its own uploads - other devices and users do) {
+  service_fixture f;
+  register_device(f, "device-1");
+  f.service.upsert_row("Customer", customer(1, "server"));
+  f.clock.advance();
+  auto acks = upload_customers(f, {}, {10, 11})["results"];
+  CAF_REQUIRE_EQUAL(acks.size(), 2u); // the acks stay as they are
+  auto own = download_all(f.service, {});
+  CAF_CHECK_EQUAL(customer_ids(own.rows), (std::set<int>{1}));
+  CAF_CHECK_EQUAL(own.answers.back()["__sync"]["moreChangesAvailable"], false);
+  CAF_CHECK_EQUAL(own.answers.back()["__sync"]["pendingBatches"], 0);
+  // Another device of the same user, and another user on the same device id.
+  CAF_CHECK_EQUAL(customer_ids(download_all(f.service, {.client = "device-2"}).rows),
+                  (std::set<int>{1, 10, 11}));
+  CAF_CHECK_EQUAL(customer_ids(download_all(f.service, {.user = "other"}).rows), (std::set<int>{1, 10, 11}));
+  // A server-side change and another device's change of those rows do reach it.
+  f.clock.advance();
+  f.service.upsert_row("Customer", {{"id", 10}, {"name", "admin"}});
+  upload_options other_device{.client = "device-2"};
+  auto hash11 = json(f.service.read_row("Customer", {{"id", 11}})->at("konysynchashsum"));
+  f.service.handle(upload_request(
+    other_device, {upload_row("Customer", "update", customer_upload(11, "device-2"), 1, hash11)}));
+  auto later = download_all(f.service, {.tickcount = own.blob});
+  CAF_CHECK_EQUAL(customer_ids(later.rows), (std::set<int>{10, 11}));
+  // Its own update and delete stay away from it; the other device gets both.
+  auto before_own = later.blob;
+  auto device2_blob = download_all(f.service, {.client = "device-2"}).blob;
+  hash11 = json(f.service.read_row("Customer", {{"id", 11}})->at("konysynchashsum"));
+  auto hash10 = json(f.service.read_row("Customer", {{"id", 10}})->at("konysynchashsum"));
+  f.service.handle(upload_request(
+    {.sequence_number = 1}, {upload_row("Customer", "update", customer_upload(11, "mine again"), 12, hash11),
+                             upload_row("Customer", "delete", customer_upload(10, "admin"), 13, hash10)}));
+  auto mine = download_all(f.service, {.tickcount = before_own});
+  CAF_CHECK(mine.rows.empty());
+  CAF_CHECK_EQUAL(mine.answers.back()["__sync"]["moreChangesAvailable"], false);
+  CAF_CHECK_EQUAL(cursor_position(mine.blob), f.store->read()->last_sequence()); // moved past them
+  auto theirs = download_all(f.service, {.tickcount = device2_blob, .client = "device-2"}).rows;
+  CAF_REQUIRE_EQUAL(theirs.size(), 2u);
+  CAF_CHECK_EQUAL(theirs[0]["name"], "mine again");
+  CAF_CHECK_EQUAL(theirs[1]["__metadata"]["changeType"], "delete");
+}
+
+CAF_TEST(reconciliation still lists and returns the own uploads of a device) {
+  service_fixture f;
+  register_device(f, "device-1");
+  upload_customers(f, {}, {10, 11});
+  CAF_CHECK(customer_ids(download_all(f.service, {}).rows).empty());
+  auto keys = download_all(f.service, {.filter_context = json::parse(R"({"d":{"Customer":{"fields":["id"]}}})")});
+  CAF_CHECK_EQUAL(customer_ids(keys.rows), (std::set<int>{10, 11}));
+  auto bulk = f.service.handle(download_request(
+    {.filter_context = json::parse(R"({"d":{"Customer":{"keys":[[{"Name":"id","Value":11}]]}}})")}));
+  CAF_REQUIRE_EQUAL(bulk["results"].size(), 1u);
+  CAF_CHECK_EQUAL(bulk["results"][0]["name"], "device");
+}
+
+CAF_TEST(left-out own rows keep batches whole per change time and pendingBatches true) {
+  service_fixture f;
+  register_device(f, "device-1");
+  // One change time: 3 server rows, 4 uploaded by device-1, 2 server rows.
+  load_customers(f, 1, 3);
+  upload_customers(f, {}, {101, 102, 103, 104});
+  load_customers(f, 4, 2);
+  f.clock.advance();
+  load_customers(f, 6, 3);
+  upload_customers(f, {.sequence_number = 1}, {201, 202, 203});
+  f.clock.advance();
+  load_customers(f, 9, 1);
+  f.clock.advance();
+  upload_customers(f, {.sequence_number = 2}, {301, 302}); // the last changes are its own
+  auto run = download_all(f.service, {.batchsize = "2"});
+  CAF_REQUIRE_EQUAL(run.answers.size(), 3u);
+  std::vector<std::size_t> sizes;
+  std::vector<std::int64_t> pending;
+  std::vector<bool> more;
+  for (const auto& a : run.answers) {
+    sizes.push_back(a["results"].size());
+    pending.push_back(a["__sync"]["pendingBatches"].get<std::int64_t>());
+    more.push_back(a["__sync"]["moreChangesAvailable"].get<bool>());
+  }
+  // The 5 server rows of the first time whole, then the 3 of the second, then 1.
+  CAF_CHECK_EQUAL(sizes, (std::vector<std::size_t>{5, 3, 1}));
+  CAF_CHECK_EQUAL(pending, (std::vector<std::int64_t>{2, 1, 0}));
+  CAF_CHECK_EQUAL(more, (std::vector<bool>{true, true, false}));
+  CAF_CHECK_EQUAL(customer_ids(run.rows), (std::set<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  CAF_CHECK_EQUAL(cursor_position(run.blob), f.store->read()->last_sequence());
+  auto again = f.service.handle(download_request({.tickcount = run.blob, .batchsize = "2"}));
+  CAF_CHECK(again["results"].empty());
+  CAF_CHECK_EQUAL(again["__sync"]["moreChangesAvailable"], false);
+  // Another device gets all 18 rows, the runs of one time never split.
+  auto other = download_all(f.service, {.batchsize = "2", .client = "device-2"});
+  CAF_CHECK_EQUAL(other.rows.size(), 18u);
+  CAF_CHECK_EQUAL(other.answers[0]["results"].size(), 9u);
+}
+
+CAF_TEST(rows the server changed on upload or kept by server wins go back to the device) {
+  service_settings settings;
+  settings.scopes["OtaScope"].owner_column["Customer"] = "owner";
+  service_fixture f{settings};
+  register_device(f, "device-1");
+  auto rows = json::array({upload_row("Customer", "insert", customer_upload(1, "filled by server", "null"), 1),
+                           upload_row("Customer", "insert", customer_upload(2, "as sent"), 2)});
+  f.service.handle(upload_request({}, rows));
+  auto own = download_all(f.service, {});
+  CAF_REQUIRE_EQUAL(customer_ids(own.rows), (std::set<int>{1}));
+  CAF_CHECK_EQUAL(own.rows[0]["owner"], "testuser"); // the device learns the server's value
+  // An update carrying only some columns: the stored row has values the device did
+  // not send, so the device cannot be sure to hold it.
+  auto hash2 = json(f.service.read_row("Customer", {{"id", 2}})->at("konysynchashsum"));
+  f.service.handle(upload_request({.sequence_number = 1},
+                                  {upload_row("Customer", "update", {{"id", 2}, {"name", "partial"}}, 3, hash2)}));
+  auto partial = download_all(f.service, {.tickcount = own.blob}).rows;
+  CAF_REQUIRE_EQUAL(partial.size(), 1u);
+  CAF_CHECK_EQUAL(partial[0]["name"], "partial");
+  CAF_CHECK_EQUAL(partial[0]["city"], "Paris");
+  // Server wins: the kept server row goes back to the device that lost.
+  service_settings server_wins;
+  server_wins.scopes["OtaScope"].conflicts = conflict_policy::server_wins;
+  service_fixture g{server_wins};
+  register_device(g, "device-1");
+  upload_customers(g, {}, {5});
+  auto blob = download_all(g.service, {}).blob;
+  // The device's own row, with a hashsum that does not match: the server keeps its
+  // version (the device's earlier upload) and the device must get it again.
+  auto lost = g.service.handle(upload_request(
+    {.sequence_number = 1}, {upload_row("Customer", "update", customer_upload(5, "stale"), 2, "stale-hash")}));
+  CAF_CHECK_EQUAL(lost["results"][0]["name"], "device");
+  auto back = download_all(g.service, {.tickcount = blob}).rows;
+  CAF_REQUIRE_EQUAL(back.size(), 1u);
+  CAF_CHECK_EQUAL(back[0]["name"], "device");
+}
+
+CAF_TEST(a device that registers again gets its earlier uploads back) {
+  service_fixture f;
+  register_device(f, "device-1");
+  upload_customers(f, {}, {10});
+  CAF_CHECK(customer_ids(download_all(f.service, {.initial = true}).rows).empty());
+  // A reset device database registers again and starts from scratch.
+  register_device(f, "device-1");
+  CAF_CHECK_EQUAL(customer_ids(download_all(f.service, {.initial = true}).rows), (std::set<int>{10}));
+  upload_customers(f, {.sequence_number = 1}, {11});
+  CAF_CHECK_EQUAL(customer_ids(download_all(f.service, {.initial = true}).rows), (std::set<int>{10}));
+}

@@ -32,7 +32,9 @@ struct store_fixture {
 
   std::int64_t put(const table_def& table, json values) {
     std::int64_t seq = 0;
-    store.write([&](store_writer& w) { seq = w.put(table, values, row_hashsum(table, values), "u"); });
+    store.write([&](store_writer& w) {
+      seq = w.put(table, values, row_hashsum(table, values), change_origin{"u", "dev"});
+    });
     return seq;
   }
 };
@@ -48,18 +50,23 @@ CAF_TEST(put - find - remove and touch hand out increasing sequences) {
   CAF_REQUIRE(row.has_value());
   CAF_CHECK_EQUAL(row->values["name"], "a");
   CAF_CHECK(row->values["city"].is_null());
-  CAF_CHECK_EQUAL(row->owner, "u");
+  CAF_CHECK_EQUAL(row->origin.user, "u");
+  CAF_CHECK_EQUAL(row->origin.client, "dev");
   bool removed = false, touched = false, missing = true;
   f.store.write([&](store_writer& w) {
-    removed = w.remove(f.customer, {{"id", 1}}, "v");
-    missing = w.remove(f.customer, {{"id", 1}}, "v");
-    touched = w.touch(f.customer, {{"id", 1}});
+    removed = w.remove(f.customer, {{"id", 1}}, change_origin{"v", "dev-v"});
+    missing = w.remove(f.customer, {{"id", 1}}, change_origin{"v", "dev-v"});
   });
+  row = f.store.read()->find(f.customer, {{"id", 1}});
+  CAF_CHECK_EQUAL(row->origin.user, "v");
+  CAF_CHECK_EQUAL(row->origin.client, "dev-v");
+  f.store.write([&](store_writer& w) { touched = w.touch(f.customer, {{"id", 1}}); });
   CAF_CHECK(removed);
   CAF_CHECK(!missing);
   CAF_CHECK(touched);
   row = f.store.read()->find(f.customer, {{"id", 1}});
   CAF_CHECK(row->deleted);
+  CAF_CHECK_EQUAL(row->origin.client, ""); // touched: the server's version now
   CAF_CHECK_LESS(s2, row->sequence);
   CAF_CHECK_EQUAL(f.store.read()->last_sequence(), row->sequence);
 }
@@ -68,17 +75,17 @@ CAF_TEST(a failing write leaves nothing behind; savepoints undo one step) {
   store_fixture f;
   try {
     f.store.write([&](store_writer& w) {
-      w.put(f.customer, {{"id", 1}}, "h", "");
+      w.put(f.customer, {{"id", 1}}, "h", change_origin{});
       throw std::runtime_error("boom");
     });
   } catch (const std::runtime_error&) {
   }
   CAF_CHECK(!f.store.read()->find(f.customer, {{"id", 1}}).has_value());
   f.store.write([&](store_writer& w) {
-    w.put(f.customer, {{"id", 2}}, "h", "");
+    w.put(f.customer, {{"id", 2}}, "h", change_origin{});
     try {
       w.savepoint([&] {
-        w.put(f.customer, {{"id", 3}}, "h", "");
+        w.put(f.customer, {{"id", 3}}, "h", change_origin{});
         throw std::runtime_error("undo 3");
       });
     } catch (const std::runtime_error&) {
@@ -99,19 +106,95 @@ CAF_TEST(change streams merge tables by sequence and honour filters) {
   std::vector<table_selection> all{{&f.customer, {}}, {&f.purchase, {}}};
   std::vector<std::string> seen;
   {
-    auto stream = reader->changes_after(all, 0, true);
+    auto stream = reader->changes_after(all, 0, true, std::nullopt);
     while (auto c = stream->next())
       seen.push_back(c->table->name);
   }
   CAF_CHECK_EQUAL(seen, (std::vector<std::string>{"Customer", "Purchase", "Customer", "Purchase"}));
-  CAF_CHECK_EQUAL(reader->count_changes(all, 0, 100, true), 4);
-  CAF_CHECK_EQUAL(reader->count_changes(all, 2, 3, true), 1);
+  CAF_CHECK_EQUAL(reader->count_changes(all, 0, 100, true, std::nullopt), 4);
+  CAF_CHECK_EQUAL(reader->count_changes(all, 2, 3, true, std::nullopt), 1);
   std::vector<table_selection> rome{{&f.customer, {{"city", filter_op::equal, {json("Rome")}}}}};
-  auto stream = reader->changes_after(rome, 0, true);
+  auto stream = reader->changes_after(rome, 0, true, std::nullopt);
   auto only = stream->next();
   CAF_REQUIRE(only.has_value());
   CAF_CHECK_EQUAL(only->row.values["id"], 2);
   CAF_CHECK(!stream->next().has_value());
+}
+
+CAF_TEST(change streams leave out the own changes of a device after its registration) {
+  store_fixture f;
+  auto write = [&](int id, change_origin origin) {
+    json values = {{"id", id}};
+    f.store.write([&](store_writer& w) { w.put(f.customer, values, "h", origin); });
+  };
+  write(1, {"u", "dev"}); // before the device registered (reset since): sent again
+  f.store.register_device("u", "dev", json::object());
+  auto registered = f.store.read()->registration_sequence("u", "dev");
+  CAF_CHECK_EQUAL(registered, f.store.read()->last_sequence());
+  CAF_CHECK_EQUAL(f.store.read()->registration_sequence("u", "other"), 0);
+  write(2, {"u", "dev"});      // its own upload
+  write(3, {"u", "dev2"});     // another device of the same user
+  write(4, {"u2", "dev"});     // another user on the same device id
+  write(5, {"u", ""});         // stored differently from the device's row
+  write(6, {});                // a server-side write
+  f.store.write([&](store_writer& w) { w.remove(f.customer, {{"id", 2}}, {"u", "dev"}); });
+  write(7, {"u", "dev"});
+  f.store.write([&](store_writer& w) { w.touch(f.customer, {{"id", 7}}); }); // server wins
+  auto reader = f.store.read();
+  std::vector<table_selection> all{{&f.customer, {}}};
+  own_changes own{{"u", "dev"}, registered};
+  std::vector<int> ids;
+  auto stream = reader->changes_after(all, 0, true, own);
+  while (auto c = stream->next())
+    ids.push_back(c->row.values["id"].get<int>());
+  CAF_CHECK_EQUAL(ids, (std::vector<int>{1, 3, 4, 5, 6, 7}));
+  CAF_CHECK_EQUAL(reader->count_changes(all, 0, reader->last_sequence(), true, own), 6);
+  CAF_CHECK_EQUAL(reader->count_changes(all, 0, reader->last_sequence(), true, std::nullopt), 7);
+  // Registering again (a reset device) makes every earlier change its data again.
+  f.store.register_device("u", "dev", json::object());
+  auto again = f.store.read();
+  own.after_sequence = again->registration_sequence("u", "dev");
+  CAF_CHECK_EQUAL(again->count_changes(all, 0, again->last_sequence(), true, own), 7);
+}
+
+CAF_TEST(a store file of the previous version is migrated on open) {
+  temp_dir dir;
+  auto path = dir.file("old.db");
+  {
+    // The data and device tables as the previous version created them.
+    db::connection old{path};
+    old.exec("CREATE TABLE mxsync_devices (user TEXT NOT NULL, device_id TEXT NOT NULL, instance_id "
+             "TEXT NOT NULL, info TEXT, registered_at INTEGER, PRIMARY KEY (user, device_id))");
+    old.exec("INSERT INTO mxsync_devices VALUES ('u', 'dev', 'inst-1', '{}', 1)");
+    old.exec("CREATE TABLE \"mxdata_Customer\" (mxsync_seq INTEGER NOT NULL, mxsync_changed_at "
+             "INTEGER NOT NULL, mxsync_deleted INTEGER NOT NULL DEFAULT 0, mxsync_hashsum TEXT, "
+             "mxsync_owner TEXT, \"id\" INTEGER, \"name\" TEXT, \"city\" TEXT, \"rating\" INTEGER, "
+             "\"owner\" TEXT, \"active\" INTEGER, \"balance\" REAL, PRIMARY KEY (\"id\"))");
+    old.exec("INSERT INTO \"mxdata_Customer\" (mxsync_seq, mxsync_changed_at, mxsync_hashsum, "
+             "mxsync_owner, \"id\", \"name\") VALUES (7, 1000, 'h', 'u', 1, 'old')");
+  }
+  auto config = sync_config::parse_text(test_config_text());
+  const auto& customer = *config.find_table("Customer").second;
+  sqlite_store store{config, path};
+  auto reader = store.read();
+  auto row = reader->find(customer, {{"id", 1}});
+  CAF_REQUIRE(row.has_value());
+  CAF_CHECK_EQUAL(row->values["name"], "old");
+  CAF_CHECK_EQUAL(row->origin.user, "u");
+  CAF_CHECK_EQUAL(row->origin.client, "");
+  CAF_CHECK_EQUAL(reader->registration_sequence("u", "dev"), 0);
+  // Rows of the old version have no origin device: every device gets them.
+  std::vector<table_selection> all{{&customer, {}}};
+  CAF_CHECK_EQUAL(reader->count_changes(all, 0, 7, true, own_changes{{"u", "dev"}, 0}), 1);
+  reader.reset();
+  // Registration keeps the instance id; new writes carry their origin.
+  CAF_CHECK_EQUAL(store.register_device("u", "dev", json::object()), "inst-1");
+  CAF_CHECK_EQUAL(store.read()->registration_sequence("u", "dev"), 7);
+  store.write([&](store_writer& w) { w.put(customer, {{"id", 2}}, "h", change_origin{"u", "dev"}); });
+  auto written = store.read()->find(customer, {{"id", 2}});
+  CAF_REQUIRE(written.has_value());
+  CAF_CHECK_EQUAL(written->origin.client, "dev");
+  CAF_CHECK_GREATER(written->sequence, 7);
 }
 
 CAF_TEST(messages - upload answers - key maps and payloads) {
