@@ -322,7 +322,8 @@ CAF_TEST(registerdevice carries the device values of the session keys) {
   try {
     session_config::from_json(json{{"platform", json::array()}});
     CAF_FAIL("a platform array was accepted");
-  } catch (const std::invalid_argument& e) {
+  } catch (const sync_exception& e) {
+    CAF_CHECK_EQUAL(e.code(), 7777);
     CAF_CHECK(std::string{e.what()}.find("platform") != std::string::npos);
   }
 }
