@@ -100,7 +100,7 @@ device_registrar(self_pointer self, session_plan_ptr plan, database_actor databa
           auto& st = self->state;
           const auto& wanted = st.plan->config.deviceid;
           st.identity.device_id = wanted ? *wanted : stored.device_id.value_or(new_device_id());
-          // Register when the device is new to this database (protocol.md 1.3).
+          // Register when the device is new to this database (docs/protocol.md 1.3).
           if (stored.registered() && stored.device_id == st.identity.device_id) {
             st.identity.instance_id = *stored.instance_id;
             deliver(self);

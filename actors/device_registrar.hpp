@@ -2,7 +2,7 @@
 // The device registrar: before a session or a reconciliation talks to the server, it
 // reads who the device is from SyncConfigTable and, when the device is new to this
 // database (or the app gave another deviceid), registers it (POST registerdevice,
-// protocol.md 1.3) and stores the instance id the server gave. Shared by the session
+// docs/protocol.md 1.3) and stores the instance id the server gave. Shared by the session
 // coordinator and the reconciler.
 
 #include "actors/listener.hpp"

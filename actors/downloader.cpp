@@ -141,7 +141,7 @@ void apply(self_pointer self, std::shared_ptr<const transport::download_answer> 
           fail(self, std::move(*applied.error));
           return;
         }
-        // The next download request acknowledges the payload (protocol.md 1.6).
+        // The next download request acknowledges the payload (docs/protocol.md 1.6).
         if (finished_payload)
           self->state.payload_to_acknowledge = finished_payload;
         on_applied(self, answer, applied.result);
@@ -416,7 +416,7 @@ void on_answer(self_pointer self, exchange_result& result) {
       },
       [](bool&) {}, [](sync_error&) {}); // a leftover row is acknowledged again next time
   }
-  if (answer->session) // the next request echoes it (protocol.md 1.2)
+  if (answer->session) // the next request echoes it (docs/protocol.md 1.2)
     st.job.session = answer->session;
   if (answer->chunking) {
     begin_chunks(self, *answer->chunking);

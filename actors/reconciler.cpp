@@ -74,7 +74,7 @@ scope_job job_of(const reconciler_state& st) {
   return scope_job{st.scope->scope, st.device_id, st.instance_id, st.session};
 }
 
-/// The download request both getAllPKs and bulkGet extend (protocol.md 1.7).
+/// The download request both getAllPKs and bulkGet extend (docs/protocol.md 1.7).
 transport::download_request base_request(const reconciler_state& st, std::int64_t batch_size) {
   const auto& session = *st.plan->session;
   transport::download_request request;
@@ -347,7 +347,7 @@ reconciler_actor::behavior_type reconciler(self_pointer self, reconciliation_pla
       st.promise = self->make_response_promise<reconciliation_outcome>();
       notify(self, "onreconciliationstart", st.plan->config.onreconciliationstart,
              rc::start_context(*st.plan));
-      // getAllPKs and bulkGet are downloads of a registered device (protocol.md 1.7):
+      // getAllPKs and bulkGet are downloads of a registered device (docs/protocol.md 1.7):
       // a device that never synced is registered first, as a session would.
       st.stage = "registering device";
       st.registrar = self->spawn(device_registrar, st.plan->session, st.database, st.listener);

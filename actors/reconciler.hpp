@@ -1,5 +1,5 @@
 #pragma once
-// The reconciler of one sync.startReconciliation (protocol.md 1.7). For each scope of
+// The reconciler of one sync.startReconciliation (docs/protocol.md 1.7). For each scope of
 // the plan, in order: a scope with pending local changes is skipped (and reported);
 // else onreconciliationscopestart, getAllPKs batches following serverblob while
 // moreChangesAvailable (the keys go to the key tables), the removal of local rows the

@@ -166,7 +166,7 @@ void run_upload(self_pointer self) {
         st.uploader = nullptr;
         st.outcome.session = outcome.session;
         st.uploaded = std::move(outcome);
-        if (st.uploaded.error) { // the scope's download is skipped (protocol.md 2.1)
+        if (st.uploaded.error) { // the scope's download is skipped (docs/protocol.md 2.1)
           fail(self, *st.uploaded.error);
           return;
         }

@@ -1,5 +1,5 @@
 #pragma once
-// One scope of a session (protocol.md 2.1): onscopestart, the upload (when
+// One scope of a session (docs/protocol.md 2.1): onscopestart, the upload (when
 // sessiontasks allows it), the download unless the upload failed, removeafterupload,
 // then onscopesuccess or onscopeerror.
 

@@ -79,7 +79,7 @@ void on_accepted(self_pointer self, transport::upload_answer answer) {
   auto& st = self->state;
   st.stage = "recording accepted batch";
   st.outcome.session = answer.session ? answer.session : st.outcome.session;
-  st.job.session = st.outcome.session; // the next batch echoes it (protocol.md 1.2)
+  st.job.session = st.outcome.session; // the next batch echoes it (docs/protocol.md 1.2)
   st.server = answer.server;
   auto limit = st.window ? st.window->last_sequence : st.resend->upload_limit;
   auto scope = st.scope->name;
@@ -140,7 +140,7 @@ void on_answer(self_pointer self, exchange_result& result) {
       fail(self, std::move(error));
       return;
     }
-    // The server refused the request: it is not re-sent (protocol.md 1.4).
+    // The server refused the request: it is not re-sent (docs/protocol.md 1.4).
     auto scope = st.scope->name;
     database_call<bool>(
       self, st.database, "clear cached upload " + scope,

@@ -47,11 +47,11 @@ struct scope_job {
   std::optional<transport::session_info> session;
 };
 
-/// sessiontasks semantics of the real client (protocol.md 2.1): without sessiontasks
+/// sessiontasks semantics of the real client (docs/protocol.md 2.1): without sessiontasks
 /// everything runs; with it, a scope missing from it is not uploaded but is downloaded.
 bool scope_uploads(const session_config& config, const std::string& scope);
 bool scope_downloads(const session_config& config, const std::string& scope);
-/// sessiontasks[scope].uploaderrorpolicy, when given (sent only then: protocol.md 8.2).
+/// sessiontasks[scope].uploaderrorpolicy, when given (sent only then: docs/protocol.md 8.2).
 std::optional<std::string> scope_upload_error_policy(const session_config& config,
                                                      const std::string& scope);
 
@@ -98,7 +98,7 @@ struct scope_outcome {
   std::optional<transport::server_details> server; ///< of the scope's last answer
 };
 
-/// Who the device is for the server (protocol.md 1.3): its id and the instance id the
+/// Who the device is for the server (docs/protocol.md 1.3): its id and the instance id the
 /// server gave at registration, or why it could not be registered.
 struct device_identity {
   std::string device_id;

@@ -1,5 +1,5 @@
 #pragma once
-// The bookkeeping every local write does (protocol.md 2.3): the pre-image saved once
+// The bookkeeping every local write does (docs/protocol.md 2.3): the pre-image saved once
 // in T_original for rollback, the main row stamped with its change type and the
 // scope's version, and a full row image appended to T_history with the next replay
 // sequence number. Callers validate first and hold a db::transaction.

@@ -1,5 +1,5 @@
 #pragma once
-// Chunked download payloads on the device (protocol.md 1.6): every chunk received is
+// Chunked download payloads on the device (docs/protocol.md 1.6): every chunk received is
 // stored in konysyncCHUNKDATA (chunkid = chunk number, 1-based) and the payload's
 // facts in konysyncCHUNKMETAINFO, so that a payload interrupted by a crash or a
 // stopped session resumes with the chunks still missing.

@@ -199,7 +199,7 @@ void configure_connection(db::connection& db) {
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA foreign_keys=ON");
   db.exec("PRAGMA temp_store=MEMORY");
-  // Bulk downloads: a 64 MB page cache and fewer checkpoints (design.md figures).
+  // Bulk downloads: a 64 MB page cache and fewer checkpoints (docs/architecture.md figures).
   db.exec("PRAGMA cache_size=-65536");
   db.exec("PRAGMA wal_autocheckpoint=10000");
 }

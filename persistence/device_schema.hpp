@@ -1,5 +1,5 @@
 #pragma once
-// The device database as the Volt MX generator makes it (protocol.md 3.3): per sync
+// The device database as the Volt MX generator makes it (docs/protocol.md 3.3): per sync
 // object T the tables T, T_history and T_original, their indexes, and the konysync*
 // meta tables; plus sync.init, sync.reset and the scope reset over it.
 

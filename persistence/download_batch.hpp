@@ -1,5 +1,5 @@
 #pragma once
-// Applying server answers to the device database (protocol.md 1.5, 2.3, 5): server rows
+// Applying server answers to the device database (docs/protocol.md 1.5, 2.3, 5): server rows
 // of a download batch, acknowledgement rows (in download answers for the persistent
 // strategy, in upload answers for OTA), __sync.UploadErrors, the download blob and the
 // scope's initialized flag - all of one batch in ONE transaction, so the blob never

@@ -1,5 +1,5 @@
 #pragma once
-// The object-level API (protocol.md 2.2): what the generated <ns>.<Object>.* functions
+// The object-level API (docs/protocol.md 2.2): what the generated <ns>.<Object>.* functions
 // do, over one write connection. Each function takes the sync object's name; values
 // and rows are JSON objects keyed by attribute name; a primary key is a scalar for
 // single-column keys or an object {col: value}.

@@ -1,5 +1,5 @@
 #pragma once
-// Application-level queries over every sync object (protocol.md 2.1):
+// Application-level queries over every sync object (docs/protocol.md 2.1):
 // sync.getPendingUpload / getPendingAcknowledgement / getDeferredUpload,
 // sync.rollbackPendingLocalChanges and sync.executeSelectQuery; and the per-object
 // pending-row query the ORM's getPendingUpload & co. are built on.

@@ -1,5 +1,5 @@
 #pragma once
-// sync.startReconciliation on the device database (protocol.md 1.7): the server's keys
+// sync.startReconciliation on the device database (docs/protocol.md 1.7): the server's keys
 // of each reconciled object are kept for the run in TEMP table <Obj>_tempReconciliation
 // (on the writer's connection, so nothing of it reaches the file), local rows whose key
 // the server does not have are removed (cascading like removeDeviceInstance: nothing

@@ -1,5 +1,5 @@
 #pragma once
-// Sync bookkeeping that outlives a session (protocol.md 1.3, 1.4, 1.5, 3.3): the
+// Sync bookkeeping that outlives a session (docs/protocol.md 1.3, 1.4, 1.5, 3.3): the
 // device registration in SyncConfigTable, the per-scope positions in konysyncMETAINFO
 // (upload sequence number, upload blob, one download blob per distinct filter value)
 // and the "scope initialized" flag in konysyncDIAGNOSTICS.

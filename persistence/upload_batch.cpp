@@ -43,7 +43,7 @@ namespace {
 
 using db::quote_identifier;
 
-// Pending upload rows (protocol.md 1.4): deferred changes (9x) never leave the device.
+// Pending upload rows (docs/protocol.md 1.4): deferred changes (9x) never leave the device.
 constexpr const char* uploadable_condition =
   "konysyncversionnumber = ? and konysyncchangetype not like '9%'";
 

@@ -1,5 +1,5 @@
 #pragma once
-// The device side of an upload (protocol.md 1.4): the next window of pending
+// The device side of an upload (docs/protocol.md 1.4): the next window of pending
 // T_history rows of a scope, the crash-safe cache of the request being sent
 // (konysyncPENDINGUPLOADREQUESTINFO), and the bookkeeping after the server accepted a
 // batch. A session actor runs, per batch:

@@ -1,5 +1,5 @@
 #pragma once
-// Validation of the values an app hands to the object-level API (protocol.md 2.2):
+// Validation of the values an app hands to the object-level API (docs/protocol.md 2.2):
 // types by column type (7001), mandatory attributes (7002), primary keys (7003),
 // Length (7015) and NaN/Infinity (7018). Every failure is a sync_exception with the
 // documented code and message; info carries {table, column, value}.

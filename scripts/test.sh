@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
 jobs=${MXSYNC_JOBS:-2}
+scripts/check-references.sh # the repository cites only itself (docs/protocol.md, tests/fixtures/...)
 
 run_suite() { # <build dir> <cmake args...>
   local dir=$1; shift

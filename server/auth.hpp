@@ -1,7 +1,7 @@
 #pragma once
 // The server's user directory. The client sends its password as a digest chosen by
 // passwordhashalgo (sha1/sha224/sha256/sha384/sha512/md4/md5, or the plain text for
-// "none"; protocol.md 1.2), so the server must accept any of those forms. Nothing is
+// "none"; docs/protocol.md 1.2), so the server must accept any of those forms. Nothing is
 // kept in plain text: at start-up each accepted form is computed once and only a
 // salted SHA-256 of it is kept; a check hashes what the client sent with the same
 // salt and compares in constant time.

@@ -1,7 +1,7 @@
 #pragma once
 // Uploaded column values -> the stored form of the column's type. The sync
 // client sends most values as strings ("2", "12.50"), NULL as JSON null or as
-// the strings "null"/"NULL" (protocol.md 8.3). Decision: for every column type,
+// the strings "null"/"NULL" (docs/protocol.md 8.3). Decision: for every column type,
 // string columns included, the exact strings "null" and "NULL" mean SQL NULL;
 // a string column can therefore not hold those two words.
 

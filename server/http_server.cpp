@@ -45,7 +45,7 @@ constexpr std::string_view api_prefix = "/syncservice/api/v1/";
 constexpr std::string_view admin_prefix = "/mxsync/admin/";
 
 /// SY3001E carries the two versions so that the client can start its upgrade
-/// flow (protocol.md 1.8).
+/// flow (docs/protocol.md 1.8).
 class version_outdated : public protocol_error {
 public:
   version_outdated(std::string client_version, std::string server_version)
@@ -221,7 +221,7 @@ json sync_front::dispatch(const route& target, const param_map& params, std::str
       throw protocol_error(invalid_credentials_errcode, invalid_credentials_message);
     user = *userid;
   } else if (!authorization.empty()) {
-    // A client with only a claims token sends no userid/password (protocol.md 1.2).
+    // A client with only a claims token sends no userid/password (docs/protocol.md 1.2).
     auto token_user = users_.user_for_token(authorization);
     if (!token_user) throw protocol_error(invalid_credentials_errcode, "Invalid authorization token");
     user = *token_user;

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP front of mxsync-server (protocol.md 1.1-1.3, 1.9, 7, 8): routes the
+// The HTTP front of mxsync-server (docs/protocol.md 1.1-1.3, 1.9, 7, 8): routes the
 // sync endpoints, reads the parameters, authenticates, checks AppID and appVersion,
 // hands the request to the protocol core and wraps every answer, success or error,
 // in HTTP 200 {"opstatus":0,"d":{...,"server":{...}}} labelled application/json.

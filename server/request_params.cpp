@@ -125,7 +125,7 @@ param_map parse_body(std::string_view content_type, std::string_view body) {
   while (!type.empty() && type.back() == ' ') type.pop_back();
   while (!type.empty() && type.front() == ' ') type.erase(type.begin());
   if (type == "application/x-www-form-urlencoded") return parse_form_body(body);
-  // The real client labels even its FormData bodies application/json (protocol.md
+  // The real client labels even its FormData bodies application/json (docs/protocol.md
   // 8.12): a body that does not look like JSON but like a form is read as a form.
   auto first = body.find_first_not_of(" \t\r\n");
   auto looks_like_form_field = [&] {

@@ -1,5 +1,5 @@
 #pragma once
-// Reading the parameters of a sync request (protocol.md 1.1, 8.12): the real client
+// Reading the parameters of a sync request (docs/protocol.md 1.1, 8.12): the real client
 // sends a flat map of string parameters, as a JSON object body or as a form
 // (urlencoded or multipart); the nested values UploadRequest, context,
 // clientcontext and filterContext travel as JSON-encoded strings.

@@ -1,7 +1,7 @@
 #pragma once
 // konysynchashsum: the server's fingerprint of a row. The device stores it and
 // sends it back with every change, and a difference to the server's current
-// value is a conflict (protocol.md 5). Its algorithm is server-defined; ours is
+// value is a conflict (docs/protocol.md 5). Its algorithm is server-defined; ours is
 // the lowercase hex SHA-256 of the JSON array of the row's normalized column
 // values in config column order (absent columns count as null).
 

@@ -1,4 +1,4 @@
-// Download (protocol.md 1.5), chunked download (1.6) and reconciliation (1.7).
+// Download (docs/protocol.md 1.5), chunked download (1.6) and reconciliation (1.7).
 //
 // Batching: rows go out in change-sequence order across the scope's tables, at
 // most batchsize per answer, except that rows sharing one change time are never
@@ -267,7 +267,7 @@ std::vector<const column_def*> requested_fields(const table_def& table, const js
   return out;
 }
 
-/// bulkGet: the rows with the given keys (no hashsum, protocol.md 8.11).
+/// bulkGet: the rows with the given keys (no hashsum, docs/protocol.md 8.11).
 json bulk_get(const service_context& ctx, const sync_request& request, const scope_def& scope,
               const json& objects) {
   auto reader = ctx.data.read();

@@ -1,6 +1,6 @@
 #pragma once
 // The sync protocol's server side, independent of HTTP: takes one authenticated,
-// decoded request and returns the "d" object of the answer (protocol.md 1.3-1.7, 5).
+// decoded request and returns the "d" object of the answer (docs/protocol.md 1.3-1.7, 5).
 // The HTTP front (http_server) parses bodies, authenticates, checks AppID/version,
 // wraps the answer in {"opstatus":0,"d":{...}} and adds "server"/"__session".
 

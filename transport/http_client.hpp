@@ -5,7 +5,7 @@
 // on the network; completions run on the I/O thread and must be cheap (post to an
 // actor and return).
 //
-// Failures are reported as the documented network codes (protocol.md 1.9 / 4):
+// Failures are reported as the documented network codes (docs/protocol.md 1.9 / 4):
 // 1000 unknown, 1011 no connectivity, 1012 request failed (non-200 status, dropped
 // connection), 1014 timeout, 1015 cannot find host, 1016 cannot connect, 1022
 // cancelled, 1200 SSL. docs/transport.md has the full table.
@@ -23,7 +23,7 @@
 
 namespace mxsync::transport {
 
-/// Documented codes used by the transport (protocol.md 4).
+/// Documented codes used by the transport (docs/protocol.md 4).
 namespace codes {
 inline constexpr int unknown_connect_error = 1000;
 inline constexpr int no_connectivity = 1011;

@@ -1,5 +1,5 @@
 #pragma once
-// The sync protocol codec (protocol.md 1.1-1.9, 8): typed requests -> the flat string
+// The sync protocol codec (docs/protocol.md 1.1-1.9, 8): typed requests -> the flat string
 // parameters the real client sends (as a JSON object body), and server answers ->
 // typed results. No I/O here: the session pipeline builds a wire_request, hands
 // to_http_request(...) to the http_client and feeds the answer body to a parse_* function.
@@ -47,7 +47,7 @@ struct server_details {
   friend bool operator==(const server_details&, const server_details&) = default;
 };
 
-/// The client error object of protocol.md 1.9: {errorCode, errorMessage, errorInfo,
+/// The client error object of docs/protocol.md 1.9: {errorCode, errorMessage, errorInfo,
 /// serverDetails, newApplicationVersion, oldApplicationVersion, mfcode}.
 struct protocol_error {
   int code = 0;

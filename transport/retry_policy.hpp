@@ -1,5 +1,5 @@
 #pragma once
-// When to retry a failed request (protocol.md 1.9): numberofretryattempts,
+// When to retry a failed request (docs/protocol.md 1.9): numberofretryattempts,
 // retryerrorcodes (default 1000, 1013, 1014, 1015) and retrywaittime (seconds,
 // default 1), optionally with capped exponential backoff. Pure logic: the caller
 // owns the timer and the attempt counter.

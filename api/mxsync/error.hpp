@@ -1,6 +1,6 @@
 #pragma once
 // Errors as the Volt MX sync API reports them: {errorCode, errorMessage, errorInfo}.
-// The codes are the documented ones (protocol.md section 4).
+// The codes are the documented ones (docs/protocol.md section 4).
 
 #include <nlohmann/json.hpp>
 

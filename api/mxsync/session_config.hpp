@@ -1,6 +1,6 @@
 #pragma once
 // The configuration of sync.startSession: every key of the Volt MX API page and of
-// protocol.md 2.1, with the documented defaults, and every lifecycle callback.
+// docs/protocol.md 2.1, with the documented defaults, and every lifecycle callback.
 // Keys keep their original spelling so that a JSON file of the page's keys maps
 // one to one (session_config::from_json).
 

@@ -630,7 +630,7 @@ CAF_TEST(unknown scopes are reported) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
-// -- the real client's recorded sessions (protocol.md 8) replayed through the bookkeeping
+// -- the real client's recorded sessions (docs/protocol.md 8) replayed through the bookkeeping
 
 namespace {
 

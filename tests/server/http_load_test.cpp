@@ -189,7 +189,7 @@ CAF_TEST(downloads in batches follow moreChangesAvailable) {
   device writer(server.port(), "writer");
   writer.register_device();
   // Five uploads: rows of one upload share a change time and are never split
-  // across batches (protocol.md 5, batch cut time), so batches follow uploads.
+  // across batches (docs/protocol.md 5, batch cut time), so batches follow uploads.
   for (int upload = 0; upload < 5; ++upload) {
     std::vector<json> rows;
     for (int j = 0; j < 5; ++j) {

@@ -1,6 +1,6 @@
 // Replays every request the real client library sent (tests/fixtures/real-client-
 // requests/*.jsonl) against the real server on a fresh store, as JSON and as a
-// form, and checks each answer against protocol.md (sections 1 and 8). The
+// form, and checks each answer against docs/protocol.md (sections 1 and 8). The
 // recorder's data differs from ours, so shapes and semantics are compared, not
 // bytes: values the recorder issued (instance id, serverblobs) are replaced in
 // later requests by the ones this server issued, as the real client would do.

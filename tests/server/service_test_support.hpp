@@ -96,7 +96,7 @@ struct service_fixture {
   sync_service service;
 };
 
-/// The common params a real client sends (protocol.md 1.2), as recorded.
+/// The common params a real client sends (docs/protocol.md 1.2), as recorded.
 inline std::map<std::string, std::string> common_params(const std::string& user = "testuser") {
   return {{"userid", user},
           {"password", "9f735e0df9a1ddc702bf0a1a7b83033f9f7153a00c29de82cedadc9957289b05"},

@@ -85,7 +85,7 @@ CAF_TEST(serverurl and an authtoken reach the server by its api path) {
   sync_server server{"token", fixture_config, {"--token", "testuser:claims-token-1"}};
   auto device = make_device("token");
   session_config keys;
-  // serverurl is the base used verbatim (protocol.md 1.1): here the token form of it.
+  // serverurl is the base used verbatim (docs/protocol.md 1.1): here the token form of it.
   keys.serverurl = "http://127.0.0.1:" + server.process->port() + "/syncservice/api/v1/konyfsjs/";
   keys.authtoken = "claims-token-1";
   auto outcome = device->synchronize(keys);

@@ -118,7 +118,7 @@ CAF_TEST(reconciliation removes rows the server lost and fetches the missing one
   CAF_CHECK_EQUAL(key_counts, (std::vector<std::int64_t>{10, 10, 10, 7}));
   CAF_CHECK_EQUAL(deletions, (std::vector<std::int64_t>{0, 0, 0, 5}));
   CAF_CHECK_EQUAL(insertions, (std::vector<std::int64_t>{5, 5, 2}));
-  // The requests carry filterContext as the real client sends it (protocol.md 1.7).
+  // The requests carry filterContext as the real client sends it (docs/protocol.md 1.7).
   auto download = events.context_of("onreconciliationdownloadstart");
   auto fields = download["downloadRequest"]["filterContext"]["d"]["WorkOrder"]["fields"];
   CAF_CHECK_EQUAL(fields, json::array({"orderId"}));

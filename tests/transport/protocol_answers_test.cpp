@@ -1,5 +1,5 @@
 // Answer parsers against the responses the real client accepted, the error mapping
-// of protocol.md 1.9 and chunk reassembly (1.6).
+// of docs/protocol.md 1.9 and chunk reassembly (1.6).
 #define CAF_SUITE protocol_answers
 #include <caf/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-// Request builders against what the real client sent (fixtures/real-client-requests):
+// Request builders against what the real client sent (tests/fixtures/real-client-requests):
 // same URL path, same params in the same order, the same body bytes.
 #define CAF_SUITE protocol_requests
 #include <caf/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-// Retry decisions (protocol.md 1.9): which codes, how many times, how long to wait.
+// Retry decisions (docs/protocol.md 1.9): which codes, how many times, how long to wait.
 #define CAF_SUITE retry_policy
 #include <caf/test/unit_test.hpp>
 
