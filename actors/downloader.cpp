@@ -459,10 +459,16 @@ transport::wire_request build_batch_request(downloader_state& st, const std::str
 /// Asks for the batch after `answer` while `answer` is being stored. Its
 /// onbatchprocessingstart is told after the current batch's onbatchprocessingsuccess,
 /// so the app sees the real client's order.
+///
+/// Not past a batch holding acknowledgements or upload errors: the server takes the blob
+/// of such a batch as proof that the device committed it and drops what it had queued
+/// (docs/protocol.md 5, the commit receipt). Sent before the commit, a crash or a failed commit would lose
+/// them for good. The server sends queued messages before any change, so once a batch
+/// brings none, the rest of the download brings none either and prefetching resumes.
 void prefetch_next(self_pointer self, const transport::download_answer& answer) {
   auto& st = self->state;
   if (!answer.more_changes_available || answer.error_after_rows || answer.chunking
-      || st.plan->stopping())
+      || !answer.ack_rows.empty() || !answer.upload_errors.empty() || st.plan->stopping())
     return;
   auto request = build_batch_request(st, answer.server_blob);
   contexts::apply_overrides(request, st.scope_overrides);

@@ -25,6 +25,14 @@ transport::http_response app_service_response(int status, const nlohmann::json& 
   return response;
 }
 
+/// The failure of an invokeservicefunction that threw instead of calling back.
+transport::http_response thrown_response(const std::string& what) {
+  transport::http_response response;
+  response.network_code = transport::codes::request_failed;
+  response.error_message = "invokeservicefunction threw: " + what;
+  return response;
+}
+
 void send_now(self_pointer self) {
   auto& st = self->state;
   ++st.attempts;
@@ -39,12 +47,22 @@ void send_now(self_pointer self) {
     auto function = config.invokeservicefunction;
     auto context = st.retry_context;
     msg::callback_call call{"invokeservicefunction", [function, url, params, context, me] {
-                              function(url, params,
-                                       [me](int status, const nlohmann::json& answer) {
-                                         caf::anon_send(me, msg::http_atom::value,
-                                                        app_service_response(status, answer));
-                                       },
-                                       context);
+                              // A function that throws never calls back: its request fails
+                              // (1012, the exception's text in errorInfo) instead of
+                              // waiting forever.
+                              try {
+                                function(url, params,
+                                         [me](int status, const nlohmann::json& answer) {
+                                           caf::anon_send(me, msg::http_atom::value,
+                                                          app_service_response(status, answer));
+                                         },
+                                         context);
+                              } catch (const std::exception& e) {
+                                caf::anon_send(me, msg::http_atom::value, thrown_response(e.what()));
+                              } catch (...) {
+                                caf::anon_send(me, msg::http_atom::value,
+                                               thrown_response("an exception that is not a std::exception"));
+                              }
                               return nlohmann::json{};
                             }};
     self->request(st.listener, caf::infinite, msg::invoke_atom::value, std::move(call))
