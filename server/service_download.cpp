@@ -415,7 +415,7 @@ json chunked(const service_context& ctx, const sync_request& request, json answe
     return answer;
   auto chunks = utf8_chunks(payload, limit);
   auto id = payload_id(ctx.data.tag());
-  ctx.data.save_payload(id, param(request, "clientid").value_or(""), chunks,
+  ctx.data.save_payload(id, request.user, chunks,
                         ctx.settings.chunk_payload_ttl_seconds);
   return {{"error", "false"},
           {"chunkdata", chunks.front()},
@@ -431,7 +431,7 @@ json handle_download(const service_context& ctx, const sync_request& request) {
   const auto& scope = require_scope(ctx, request);
   auto batch = batch_size(ctx, request);
   if (auto done = param(request, "deletechunkpayloadid"); done && !done->empty())
-    ctx.data.delete_payload(*done);
+    ctx.data.delete_payload(request.user, *done);
   if (const auto* filter_context = decoded(request, "filterContext"))
     return reconcile(ctx, request, scope, *filter_context, batch);
 
@@ -447,27 +447,28 @@ json handle_download(const service_context& ctx, const sync_request& request) {
     *cursor = download_cursor{tag}; // from the start, for a new or recreated store
   auto client = param(request, "clientid").value_or("");
   bool persistent = scope.strategy == sync_strategy::persistent_sync && !client.empty();
+  const change_origin device{request.user, client}; // what the server keeps for this device
 
   // The blob the client sent proves it committed the batch that carried
   // messages up to acked_message: only now are they dropped. A lost answer
   // means an older blob comes back, and the messages go out again.
   if (persistent && cursor->acked_message > 0 &&
-      ctx.data.read()->has_messages_up_to(client, scope.name, cursor->acked_message))
+      ctx.data.read()->has_messages_up_to(device, scope.name, cursor->acked_message))
     ctx.data.write([&](store_writer& writer) {
-      writer.release_messages(client, scope.name, cursor->acked_message);
+      writer.release_messages(device, scope.name, cursor->acked_message);
     });
 
   auto reader = ctx.data.read();
   std::optional<own_changes> own;
   if (!client.empty())
-    own = own_changes{{request.user, client}, reader->registration_sequence(request.user, client)};
+    own = own_changes{device, reader->registration_sequence(request.user, client)};
   auto results = json::array();
   auto upload_errors = json::array();
   auto acked = cursor->acked_message;
   bool more_messages = false;
   std::int64_t messages = 0;
   if (persistent) {
-    auto pending = reader->pending_messages(client, scope.name, cursor->acked_message,
+    auto pending = reader->pending_messages(device, scope.name, cursor->acked_message,
                                             static_cast<std::size_t>(batch) + 1);
     if (static_cast<std::int64_t>(pending.size()) > batch) {
       more_messages = true;
@@ -547,9 +548,9 @@ json handle_download_chunk(const service_context& ctx, const sync_request& reque
   if (!number || *number < 1)
     fail("Invalid chunk number : " + number_text + ".");
   auto reader = ctx.data.read();
-  auto chunk = reader->payload_chunk(id, *number);
+  auto chunk = reader->payload_chunk(request.user, id, *number);
   if (!chunk) {
-    if (!reader->payload_chunk(id, 1))
+    if (!reader->payload_chunk(request.user, id, 1))
       throw protocol_error("SY3008E", "Invalid chunk payload id : " + id + ".");
     fail("Invalid chunk number : " + number_text + " for payload id " + id + ".");
   }

@@ -10,8 +10,9 @@
 //    queues the failure as __sync.UploadErrors for the next download.
 //  * continueonerror: every row runs in a savepoint; a failing row is undone
 //    alone and acked with konysyncMergedWithEIS "0" and __metadata.errorMessage.
-// A repeated request (same clientid, scopeName, SequenceNumber) is answered
-// with the stored first answer and applied only once.
+// A repeated request (same user, clientid, scopeName, SequenceNumber and rows) is
+// answered with the stored first answer and applied only once; the same numbers with
+// other rows (a device whose scope was reset numbers from 1 again) are a new upload.
 //
 // Every write records its origin (user, clientid): the device's later downloads
 // leave its own changes out (service_download.cpp). A row the server stored
@@ -23,6 +24,7 @@
 #include "server/download_cursor.hpp"
 #include "server/row_hash.hpp"
 #include "server/service_internal.hpp"
+#include "transport/password_hash.hpp"
 
 #include <set>
 
@@ -233,13 +235,13 @@ private:
       return it->second;
     if (client_.empty())
       return std::nullopt;
-    return writer_.mapped_key(client_, table.name, json(value_text(client_key)));
+    return writer_.mapped_key(origin_, table.name, json(value_text(client_key)));
   }
 
   void remember_key(const table_def& table, const json& client_key, const json& server_key) {
     keys_[map_id(table, client_key)] = server_key;
     if (!client_.empty())
-      writer_.map_key(client_, table.name, json(value_text(client_key)), server_key);
+      writer_.map_key(origin_, table.name, json(value_text(client_key)), server_key);
   }
 
   json new_key(const table_def& table, const column_def& column) {
@@ -371,15 +373,25 @@ json handle_upload(const service_context& ctx, const sync_request& request) {
   bool continue_on_error = lowered(param(request, "uploaderrorpolicy").value_or("")) == "continueonerror";
   bool persistent = scope.strategy == sync_strategy::persistent_sync;
   const auto tag = ctx.data.tag();
-
   json answer;
+  const change_origin device{request.user, client};
+  // A stored answer is replayed only for the same request: a device whose scope was reset
+  // numbers its uploads from 1 again under the same clientid.
+  const auto digest = transport::sha256_hex(rows.dump());
+  auto replayed = [&](store_writer& writer) {
+    if (!sequence_number)
+      return false;
+    auto stored = writer.upload_answer(device, scope.name, *sequence_number);
+    if (!stored || stored->request_digest != digest)
+      return false;
+    answer = json::parse(stored->answer);
+    return true;
+  };
+
   try {
     ctx.data.write([&](store_writer& writer) {
-      if (sequence_number)
-        if (auto stored = writer.upload_answer(client, scope.name, *sequence_number)) {
-          answer = json::parse(*stored);
-          return;
-        }
+      if (replayed(writer))
+        return;
       upload_batch batch{ctx, scope, request, client, writer};
       auto acks = json::array();
       for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -406,13 +418,13 @@ json handle_upload(const service_context& ctx, const sync_request& request) {
       if (persistent) {
         if (!client.empty())
           for (const auto& ack : acks)
-            writer.enqueue_message(client, scope.name, "ack", ack);
+            writer.enqueue_message(device, scope.name, "ack", ack);
         answer = upload_answer(json::array(), blob);
       } else {
         answer = upload_answer(acks, blob);
       }
       if (sequence_number)
-        writer.save_upload_answer(client, scope.name, *sequence_number, answer.dump());
+        writer.save_upload_answer(device, scope.name, *sequence_number, {digest, answer.dump()});
     });
   } catch (const upload_aborted& aborted) {
     std::string what = "Upload aborted at row " + std::to_string(aborted.index + 1) +
@@ -423,19 +435,16 @@ json handle_upload(const service_context& ctx, const sync_request& request) {
     // Persistent: the request is accepted; the failure reaches the client as
     // __sync.UploadErrors with its next download.
     ctx.data.write([&](store_writer& writer) {
-      if (sequence_number)
-        if (auto stored = writer.upload_answer(client, scope.name, *sequence_number)) {
-          answer = json::parse(*stored);
-          return;
-        }
+      if (replayed(writer))
+        return;
       if (!client.empty())
-        writer.enqueue_message(client, scope.name, "error",
+        writer.enqueue_message(device, scope.name, "error",
                                {{"primaryKeys", error_primary_keys(scope, aborted.row)},
                                 {"type", aborted.type},
                                 {"errorMessage", what}});
       answer = upload_answer(json::array(), upload_blob(tag, 0));
       if (sequence_number)
-        writer.save_upload_answer(client, scope.name, *sequence_number, answer.dump());
+        writer.save_upload_answer(device, scope.name, *sequence_number, {digest, answer.dump()});
     });
   }
   return answer;

@@ -42,6 +42,15 @@ std::string random_hex(std::size_t length) {
   return out;
 }
 
+/// The `client` column of mxsync_uploads, mxsync_messages and mxsync_key_map: the device
+/// as (authenticated user, clientid), joined by the ASCII unit separator. A clientid alone
+/// is only what the device claims, and devices of two users may share one.
+constexpr char device_key_separator = '\x1f';
+
+std::string device_key(const change_origin& device) {
+  return device.user + device_key_separator + device.client;
+}
+
 /// Schema migration: adds `column` to a table made by an earlier version.
 void add_missing_column(db::connection& conn, const std::string& table, const std::string& column,
                         const std::string& declaration) {
@@ -310,11 +319,11 @@ public:
     return n;
   }
 
-  std::vector<queued_message> pending_messages(const std::string& client, const std::string& scope,
+  std::vector<queued_message> pending_messages(const change_origin& device, const std::string& scope,
                                                std::int64_t after_id, std::size_t limit) override {
     auto& stmt = conn_->cached("SELECT id, kind, body FROM mxsync_messages WHERE client = ? AND "
                                "scope = ? AND id > ? ORDER BY id LIMIT ?");
-    stmt.bind(1, client).bind(2, scope).bind(3, after_id).bind(4, static_cast<std::int64_t>(limit));
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, after_id).bind(4, static_cast<std::int64_t>(limit));
     std::vector<queued_message> out;
     while (stmt.step())
       out.push_back({stmt.column_int64(0), stmt.column_text(1), json::parse(stmt.column_text(2))});
@@ -322,21 +331,21 @@ public:
     return out;
   }
 
-  bool has_messages_up_to(const std::string& client, const std::string& scope,
+  bool has_messages_up_to(const change_origin& device, const std::string& scope,
                           std::int64_t up_to_id) override {
     auto& stmt = conn_->cached(
       "SELECT 1 FROM mxsync_messages WHERE client = ? AND scope = ? AND id <= ? LIMIT 1");
-    stmt.bind(1, client).bind(2, scope).bind(3, up_to_id);
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, up_to_id);
     bool found = stmt.step();
     stmt.reset();
     return found;
   }
 
-  std::optional<std::string> payload_chunk(const std::string& payload_id,
+  std::optional<std::string> payload_chunk(const std::string& user, const std::string& payload_id,
                                            std::int64_t chunk_number) override {
-    auto& stmt =
-      conn_->cached("SELECT data FROM mxsync_chunks WHERE payload_id = ? AND chunk_number = ?");
-    stmt.bind(1, payload_id).bind(2, chunk_number);
+    auto& stmt = conn_->cached("SELECT data FROM mxsync_chunks WHERE payload_id = ? AND "
+                               "chunk_number = ? AND client = ?");
+    stmt.bind(1, payload_id).bind(2, chunk_number).bind(3, user);
     std::optional<std::string> out;
     if (stmt.step())
       out = stmt.column_text(0);
@@ -419,23 +428,25 @@ public:
     nested.commit();
   }
 
-  std::optional<std::string> upload_answer(const std::string& client, const std::string& scope,
-                                           const std::string& sequence_number) override {
-    auto& stmt = conn_.cached("SELECT answer FROM mxsync_uploads WHERE client = ? AND scope = ? "
-                              "AND sequence_number = ?");
-    stmt.bind(1, client).bind(2, scope).bind(3, sequence_number);
-    std::optional<std::string> out;
+  std::optional<stored_upload> upload_answer(const change_origin& device, const std::string& scope,
+                                             const std::string& sequence_number) override {
+    auto& stmt = conn_.cached("SELECT request_digest, answer FROM mxsync_uploads WHERE client = ? "
+                              "AND scope = ? AND sequence_number = ?");
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, sequence_number);
+    std::optional<stored_upload> out;
     if (stmt.step())
-      out = stmt.column_text(0);
+      out = stored_upload{stmt.is_null(0) ? std::string{} : stmt.column_text(0), stmt.column_text(1)};
     stmt.reset();
     return out;
   }
 
-  void save_upload_answer(const std::string& client, const std::string& scope,
-                          const std::string& sequence_number, const std::string& answer) override {
+  void save_upload_answer(const change_origin& device, const std::string& scope,
+                          const std::string& sequence_number, const stored_upload& answer) override {
     auto& stmt = conn_.cached("INSERT OR REPLACE INTO mxsync_uploads (client, scope, "
-                              "sequence_number, answer, created_at) VALUES (?, ?, ?, ?, ?)");
-    stmt.bind(1, client).bind(2, scope).bind(3, sequence_number).bind(4, answer).bind(5, now_ms());
+                              "sequence_number, request_digest, answer, created_at) VALUES (?, ?, ?, "
+                              "?, ?, ?)");
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, sequence_number);
+    stmt.bind(4, answer.request_digest).bind(5, answer.answer).bind(6, now_ms());
     stmt.run();
     stmt.reset();
     auto& expire = conn_.cached("DELETE FROM mxsync_uploads WHERE created_at < ?");
@@ -444,30 +455,30 @@ public:
     expire.reset();
   }
 
-  std::int64_t enqueue_message(const std::string& client, const std::string& scope,
+  std::int64_t enqueue_message(const change_origin& device, const std::string& scope,
                                const std::string& kind, const json& body) override {
     auto& stmt = conn_.cached(
       "INSERT INTO mxsync_messages (client, scope, kind, body) VALUES (?, ?, ?, ?)");
-    stmt.bind(1, client).bind(2, scope).bind(3, kind).bind(4, body.dump());
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, kind).bind(4, body.dump());
     stmt.run();
     stmt.reset();
     return conn_.last_insert_rowid();
   }
 
-  void release_messages(const std::string& client, const std::string& scope,
+  void release_messages(const change_origin& device, const std::string& scope,
                         std::int64_t up_to_id) override {
     auto& stmt =
       conn_.cached("DELETE FROM mxsync_messages WHERE client = ? AND scope = ? AND id <= ?");
-    stmt.bind(1, client).bind(2, scope).bind(3, up_to_id);
+    stmt.bind(1, device_key(device)).bind(2, scope).bind(3, up_to_id);
     stmt.run();
     stmt.reset();
   }
 
-  std::optional<json> mapped_key(const std::string& client, const std::string& table,
+  std::optional<json> mapped_key(const change_origin& device, const std::string& table,
                                  const json& client_key) override {
     auto& stmt = conn_.cached("SELECT server_key FROM mxsync_key_map WHERE client = ? AND "
                               "table_name = ? AND client_key = ?");
-    stmt.bind(1, client).bind(2, table).bind(3, client_key.dump());
+    stmt.bind(1, device_key(device)).bind(2, table).bind(3, client_key.dump());
     std::optional<json> out;
     if (stmt.step())
       out = json::parse(stmt.column_text(0));
@@ -475,11 +486,11 @@ public:
     return out;
   }
 
-  void map_key(const std::string& client, const std::string& table, const json& client_key,
+  void map_key(const change_origin& device, const std::string& table, const json& client_key,
                const json& server_key) override {
     auto& stmt = conn_.cached("INSERT OR REPLACE INTO mxsync_key_map (client, table_name, "
                               "client_key, server_key) VALUES (?, ?, ?, ?)");
-    stmt.bind(1, client).bind(2, table).bind(3, client_key.dump()).bind(4, server_key.dump());
+    stmt.bind(1, device_key(device)).bind(2, table).bind(3, client_key.dump()).bind(4, server_key.dump());
     stmt.run();
     stmt.reset();
   }
@@ -516,6 +527,7 @@ void sqlite_store::create_schema() {
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_uploads (client TEXT NOT NULL, scope TEXT NOT "
                "NULL, sequence_number TEXT NOT NULL, answer TEXT NOT NULL, created_at INTEGER, "
                "PRIMARY KEY (client, scope, sequence_number))");
+  add_missing_column(writer_, "mxsync_uploads", "request_digest", "TEXT");
   writer_.exec("CREATE INDEX IF NOT EXISTS mxsync_uploads_by_age ON mxsync_uploads (created_at)");
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                "client TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)");
@@ -527,6 +539,15 @@ void sqlite_store::create_schema() {
   writer_.exec("CREATE TABLE IF NOT EXISTS mxsync_chunks (payload_id TEXT NOT NULL, chunk_number "
                "INTEGER NOT NULL, client TEXT, data TEXT NOT NULL, created_at INTEGER NOT NULL, "
                "PRIMARY KEY (payload_id, chunk_number))");
+  // Stores of the previous version keyed messages and key mappings by the bare clientid:
+  // such rows go to the one user who registered that device id (rows of an id several
+  // users registered cannot be told apart and stay unreachable; stored upload answers
+  // simply expire).
+  for (const char* table : {"mxsync_messages", "mxsync_key_map"})
+    writer_.exec(std::string{"UPDATE OR IGNORE "} + table +
+                 " SET client = (SELECT d.user || char(31) || d.device_id FROM mxsync_devices d "
+                 "WHERE d.device_id = client) WHERE instr(client, char(31)) = 0 AND (SELECT "
+                 "COUNT(*) FROM mxsync_devices d WHERE d.device_id = client) = 1");
   writer_.exec("INSERT OR IGNORE INTO mxsync_meta (key, value) VALUES ('token', '0')");
   writer_.query("INSERT OR IGNORE INTO mxsync_meta (key, value) VALUES ('tag', ?)",
                 {random_hex(10)});
@@ -688,7 +709,7 @@ void sqlite_store::index_column(const table_def& table, const std::string& colum
                sql_for(table).name + " (" + quote_identifier(def->name) + ", mxsync_seq)");
 }
 
-void sqlite_store::save_payload(const std::string& payload_id, const std::string& client,
+void sqlite_store::save_payload(const std::string& payload_id, const std::string& user,
                                 const std::vector<std::string>& chunks, std::int64_t ttl_seconds) {
   std::lock_guard lock{write_mutex_};
   db::transaction txn{writer_};
@@ -700,7 +721,7 @@ void sqlite_store::save_payload(const std::string& payload_id, const std::string
   auto& insert = writer_.cached("INSERT OR REPLACE INTO mxsync_chunks (payload_id, chunk_number, "
                                 "client, data, created_at) VALUES (?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < chunks.size(); ++i) {
-    insert.bind(1, payload_id).bind(2, static_cast<std::int64_t>(i + 1)).bind(3, client);
+    insert.bind(1, payload_id).bind(2, static_cast<std::int64_t>(i + 1)).bind(3, user);
     insert.bind(4, chunks[i]).bind(5, now);
     insert.run();
     insert.reset();
@@ -708,10 +729,10 @@ void sqlite_store::save_payload(const std::string& payload_id, const std::string
   txn.commit();
 }
 
-void sqlite_store::delete_payload(const std::string& payload_id) {
+void sqlite_store::delete_payload(const std::string& user, const std::string& payload_id) {
   std::lock_guard lock{write_mutex_};
-  auto& stmt = writer_.cached("DELETE FROM mxsync_chunks WHERE payload_id = ?");
-  stmt.bind(1, payload_id);
+  auto& stmt = writer_.cached("DELETE FROM mxsync_chunks WHERE payload_id = ? AND client = ?");
+  stmt.bind(1, payload_id).bind(2, user);
   stmt.run();
   stmt.reset();
 }

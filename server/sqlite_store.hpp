@@ -48,9 +48,9 @@ public:
   std::unique_ptr<store_reader> read() override;
   void write(const std::function<void(store_writer&)>& work) override;
   void index_column(const table_def& table, const std::string& column) override;
-  void save_payload(const std::string& payload_id, const std::string& client,
+  void save_payload(const std::string& payload_id, const std::string& user,
                     const std::vector<std::string>& chunks, std::int64_t ttl_seconds) override;
-  void delete_payload(const std::string& payload_id) override;
+  void delete_payload(const std::string& user, const std::string& payload_id) override;
 
   const std::string& path() const noexcept { return path_; }
 

@@ -199,36 +199,42 @@ CAF_TEST(a store file of the previous version is migrated on open) {
 
 CAF_TEST(messages - upload answers - key maps and payloads) {
   store_fixture f;
+  const change_origin c{"u", "c"}, other{"u", "other"}, c_of_other_user{"v", "c"};
   std::int64_t first = 0, second = 0;
   f.store.write([&](store_writer& w) {
-    first = w.enqueue_message("c", "S", "ack", {{"n", 1}});
-    second = w.enqueue_message("c", "S", "error", {{"n", 2}});
-    w.enqueue_message("other", "S", "ack", {{"n", 3}});
-    w.save_upload_answer("c", "S", "4", "{\"a\":1}");
-    w.map_key("c", "Customer", json("-1"), json(42));
+    first = w.enqueue_message(c, "S", "ack", {{"n", 1}});
+    second = w.enqueue_message(c, "S", "error", {{"n", 2}});
+    w.enqueue_message(other, "S", "ack", {{"n", 3}});
+    w.save_upload_answer(c, "S", "4", {"digest", "{\"a\":1}"});
+    w.map_key(c, "Customer", json("-1"), json(42));
   });
   CAF_CHECK_LESS(first, second);
   {
     auto reader = f.store.read();
-    auto pending = reader->pending_messages("c", "S", 0, 10);
+    auto pending = reader->pending_messages(c, "S", 0, 10);
     CAF_REQUIRE_EQUAL(pending.size(), 2u);
     CAF_CHECK_EQUAL(pending[1].kind, "error");
-    CAF_CHECK_EQUAL(reader->pending_messages("c", "S", first, 10).size(), 1u);
-    CAF_CHECK(reader->has_messages_up_to("c", "S", first));
+    CAF_CHECK_EQUAL(reader->pending_messages(c, "S", first, 10).size(), 1u);
+    CAF_CHECK(reader->has_messages_up_to(c, "S", first));
   }
   f.store.write([&](store_writer& w) {
-    w.release_messages("c", "S", first);
-    CAF_CHECK_EQUAL(w.upload_answer("c", "S", "4").value_or(""), "{\"a\":1}");
-    CAF_CHECK(!w.upload_answer("c", "S", "5").has_value());
-    CAF_CHECK_EQUAL(w.mapped_key("c", "Customer", json("-1")).value_or(json()), 42);
-    CAF_CHECK(!w.mapped_key("d", "Customer", json("-1")).has_value());
+    w.release_messages(c, "S", first);
+    CAF_CHECK_EQUAL(w.upload_answer(c, "S", "4").value_or(stored_upload{}).answer, "{\"a\":1}");
+    CAF_CHECK_EQUAL(w.upload_answer(c, "S", "4").value_or(stored_upload{}).request_digest, "digest");
+    CAF_CHECK(!w.upload_answer(c_of_other_user, "S", "4").has_value());
+    CAF_CHECK(!w.upload_answer(c, "S", "5").has_value());
+    CAF_CHECK_EQUAL(w.mapped_key(c, "Customer", json("-1")).value_or(json()), 42);
+    CAF_CHECK(!w.mapped_key(c_of_other_user, "Customer", json("-1")).has_value());
     CAF_CHECK_NOT_EQUAL(w.unique_token(), w.unique_token());
   });
-  CAF_CHECK_EQUAL(f.store.read()->pending_messages("c", "S", 0, 10).size(), 1u);
-  f.store.save_payload("p1", "c", {"ab", "cd"}, 3600);
-  CAF_CHECK_EQUAL(f.store.read()->payload_chunk("p1", 2).value_or(""), "cd");
-  f.store.delete_payload("p1");
-  CAF_CHECK(!f.store.read()->payload_chunk("p1", 1).has_value());
+  CAF_CHECK_EQUAL(f.store.read()->pending_messages(c, "S", 0, 10).size(), 1u);
+  f.store.save_payload("p1", "u", {"ab", "cd"}, 3600);
+  CAF_CHECK_EQUAL(f.store.read()->payload_chunk("u", "p1", 2).value_or(""), "cd");
+  CAF_CHECK(!f.store.read()->payload_chunk("other user", "p1", 2).has_value());
+  f.store.delete_payload("other user", "p1");
+  CAF_CHECK(f.store.read()->payload_chunk("u", "p1", 1).has_value());
+  f.store.delete_payload("u", "p1");
+  CAF_CHECK(!f.store.read()->payload_chunk("u", "p1", 1).has_value());
 }
 
 CAF_TEST(column values normalize like uploads) {
