@@ -1,5 +1,7 @@
 #include "server/http_server.hpp"
 
+#include "transport/json_depth.hpp"
+
 #include <httplib.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
@@ -482,7 +484,8 @@ private:
       throw protocol_error(malformed_request_errcode,
                            "unknown admin command '" + command + "' (use load, upsert or delete)");
     auto body = read_body(request, reader);
-    auto data_set = json::parse(body, nullptr, false);
+    auto data_set = transport::too_deep(body) ? json(json::value_t::discarded)
+                                              : json::parse(body, nullptr, false);
     if (data_set.is_discarded())
       throw protocol_error(malformed_request_errcode, "the admin request body is not valid JSON");
     auto table = request.has_param("table") ? request.get_param_value("table") : std::string{};

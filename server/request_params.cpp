@@ -2,6 +2,7 @@
 
 #include "persistence/sync_config.hpp"
 #include "server/sync_service.hpp"
+#include "transport/json_depth.hpp"
 
 #include <array>
 #include <cctype>
@@ -42,6 +43,9 @@ bool is_json_string_param(std::string_view name) {
 }
 
 param_map parse_json_body(std::string_view body) {
+  if (transport::too_deep(body))
+    malformed("the request body nests deeper than " + std::to_string(transport::max_json_depth) +
+              " levels");
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(body);
@@ -144,6 +148,9 @@ std::map<std::string, nlohmann::json> decode_json_params(const param_map& params
   for (const auto& [name, text] : params) {
     if (!is_json_string_param(name)) continue;
     if (text.empty() || text == "null") continue;
+    if (transport::too_deep(text))
+      malformed("parameter '" + name + "' nests deeper than " +
+                std::to_string(transport::max_json_depth) + " levels");
     nlohmann::json value;
     try {
       value = nlohmann::json::parse(text);

@@ -230,6 +230,7 @@ int serve(const arguments& args, const sigset_t& stop_signals) {
   std::cout << "listening on " << server.url() << std::endl; // the first line; endl flushes
   log.write(log_level::info, "serving app " + config.app_id + " (config version " + config.version + ") from " +
                                  settings.db_path + " with " + std::to_string(users.size()) + " user(s)");
+  log.write(log_level::info, "store " + data->durability());
   if (settings.web_contexts != web_context_names{})
     log.write(log_level::info, "upload also served as '" + settings.web_contexts.upload + "', download as '" +
                                    settings.web_contexts.download + "'");

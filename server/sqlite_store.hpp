@@ -45,6 +45,7 @@ public:
   std::string register_device(const std::string& user, const std::string& device_id,
                               const nlohmann::json& device_info) override;
   std::string tag() const override { return tag_; }
+  std::string durability() override;
   std::unique_ptr<store_reader> read() override;
   void write(const std::function<void(store_writer&)>& work) override;
   void index_column(const table_def& table, const std::string& column) override;

@@ -207,6 +207,10 @@ public:
   /// Identifies this store's data; a new store gets a new tag, so cursors
   /// issued by an older store are recognized and restarted.
   virtual std::string tag() const = 0;
+  /// What a committed write survives, in words for the start-up log ("WAL, synchronous
+  /// FULL: ..."). An acknowledged upload is the only copy of the device's change once the
+  /// device drops it: it must survive a power loss, not only a crash.
+  virtual std::string durability() = 0;
 
   virtual std::unique_ptr<store_reader> read() = 0;
   /// Runs `work` as one serialized transaction; commits if it returns, rolls

@@ -1,5 +1,6 @@
 #include "transport/protocol_codec.hpp"
 
+#include "transport/json_depth.hpp"
 #include "transport/password_hash.hpp"
 
 #include <algorithm>
@@ -617,6 +618,9 @@ std::optional<protocol_error> transport_error(const http_response& response) {
 result<json> parse_answer_json(std::string_view body) {
   // Decision: a body that is not a JSON object is 1013 whatever its Content-Type
   // (the 2018 lib's 8888 for a mislabelled answer is not reproduced; docs/transport.md).
+  if (too_deep(body))
+    return network_error(codes::invalid_json, "the answer nests deeper than " +
+                                                std::to_string(max_json_depth) + " levels");
   json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (answer.is_discarded() || !answer.is_object())
     return network_error(codes::invalid_json, "the answer is not a JSON object");
@@ -802,6 +806,9 @@ result<download_answer> parse_assembled(const std::string& payload, std::string_
   auto digest = sha256_hex(payload);
   if (lower(checksum) != digest)
     return chunk_error("checksum mismatch: expected " + std::string{checksum} + ", got " + digest);
+  if (too_deep(payload))
+    return chunk_error("the reassembled payload nests deeper than " +
+                       std::to_string(max_json_depth) + " levels");
   json parsed = json::parse(payload, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object())
     return chunk_error("the reassembled payload is not a JSON object");

@@ -512,6 +512,14 @@ CAF_TEST(every error is an envelope and the server keeps serving) {
   check_error(post_params(client, "/index.html", base), "SY0000E");
   check_error(to_answer(client.Get(upload.c_str())), "SY0000E");
   check_error(to_answer(client.Put(upload.c_str(), base.dump(), "application/json")), "SY0000E");
+  // 20,000 nested arrays in d.results (the server crashed on such nesting): refused by
+  // the depth check before anything parses or copies it.
+  auto deep_rows = std::string(20'000, '[') + std::string(20'000, ']');
+  auto deep = post_params(client, upload,
+                          with(base, "UploadRequest", "{\"d\":{\"results\":" + deep_rows + "}}"));
+  check_error(deep, "SY0000E");
+  CAF_CHECK(deep.body["d"]["msg"].get<std::string>().find("deeper than 64") != std::string::npos);
+  check_error(post_raw(client, upload, "{\"userid\":" + deep_rows + "}"), "SY0000E");
   auto huge = with(base, "clientcontext", json{{"pad", std::string(100 * 1024, 'x')}}.dump());
   auto too_large = post_params(client, upload, huge);
   check_error(too_large, "SY0000E");

@@ -282,3 +282,11 @@ CAF_TEST(cursors encode and decode) {
   CAF_CHECK(!pk_cursor::decode("p1.tag1.0.zz").has_value());
   CAF_CHECK(!pk_cursor::decode(c.encode()).has_value());
 }
+
+CAF_TEST(the store commits for power loss and says so) {
+  store_fixture f;
+  // An acknowledged upload is the device's only copy of its change: WAL with synchronous
+  // FULL (NORMAL may drop the last commits on power loss).
+  CAF_CHECK_EQUAL(f.store.durability(),
+                  "WAL, synchronous FULL: a committed write survives a crash and a power loss");
+}

@@ -4,6 +4,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "fixture_records.hpp"
+#include "transport/json_depth.hpp"
 #include "transport/password_hash.hpp"
 #include "transport/protocol_codec.hpp"
 
@@ -401,4 +402,19 @@ CAF_TEST(bad checksums missing chunks and broken payloads are 7024) {
   CAF_CHECK_EQUAL(error_code_of(assemble_chunks(gap, 3, checksum)), 7024);
   std::string broken = R"({"d":)";
   CAF_CHECK_EQUAL(error_code_of(assemble_chunks(std::vector<std::string>{broken}, sha256_hex(broken))), 7024);
+}
+
+CAF_TEST(answers nesting deeper than the bound are 1013 before they are parsed) {
+  CAF_CHECK_EQUAL(json_depth(R"({"a":[1,{"b":"[[[[\"{{"}]})"), 3u); // brackets in strings do not count
+  CAF_CHECK_EQUAL(json_depth("[[]][[[]]]"), 3u);
+  CAF_CHECK(!too_deep(std::string(64, '[') + std::string(64, ']')));
+  CAF_CHECK(too_deep(std::string(65, '[') + std::string(65, ']')));
+  auto deep = "{\"d\":{\"results\":" + std::string(200'000, '[') + std::string(200'000, ']') + "}}";
+  auto parsed = parse_answer_json(deep);
+  CAF_REQUIRE(!parsed);
+  CAF_CHECK_EQUAL(parsed.error().code, 1013);
+  CAF_CHECK(parsed.error().to_sync_error().to_json().dump().find("deeper than 64") != std::string::npos);
+  auto download = parse_download_answer(deep);
+  CAF_REQUIRE(!download);
+  CAF_CHECK_EQUAL(download.error().code, 1013);
 }
