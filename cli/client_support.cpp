@@ -14,9 +14,9 @@ std::unique_ptr<sync_client> open_initialized_client(const arguments& parsed) {
 }
 
 void print_error(const std::string& command, const sync_error& error, std::ostream& err) {
-  err << "mxsync " << command << ": error " << error.code << ": " << error.message;
+  err << "mxsync " << command << ": error " << error.code << ": " << valid_utf8(error.message);
   if (!error.info.is_null())
-    err << "\n  " << error.info.dump();
+    err << "\n  " << valid_utf8(error.info).dump();
   err << "\n";
 }
 

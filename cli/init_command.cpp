@@ -1,5 +1,6 @@
 #include "cli/init_command.hpp"
 
+#include "cli/client_support.hpp"
 #include "cli/command_line.hpp"
 #include "mxsync/sync_client.hpp"
 #include "persistence/device_schema.hpp"
@@ -39,8 +40,7 @@ int run_init(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (parsed.flag("json"))
       out << outcome.error().to_json().dump(2) << "\n";
     else
-      err << "mxsync init: error " << outcome.error().code << ": " << outcome.error().message
-          << (outcome.error().info.is_null() ? "" : "\n  " + outcome.error().info.dump()) << "\n";
+      print_error("init", outcome.error(), err);
     return exit_failure;
   }
   auto tables = describe_tables(db_path);

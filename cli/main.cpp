@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   } catch (const mxsync::sync_exception& e) {
     std::cerr << "mxsync " << command << ": error " << e.code() << ": " << e.what();
     if (!e.error().info.is_null())
-      std::cerr << "\n  " << e.error().info.dump();
+      std::cerr << "\n  " << mxsync::valid_utf8(e.error().info).dump();
     std::cerr << "\n";
     return exit_failure;
   } catch (const std::exception& e) {

@@ -49,6 +49,24 @@ enum class error_code : int {
   unknown_server_error = 8888,
 };
 
+/// `value` with every string made valid UTF-8 (bad bytes become U+FFFD). Error texts
+/// quote input (a config file, a row, a server answer) that may not be UTF-8, and
+/// nlohmann/json refuses to write such text (type_error 316): an error must always be
+/// printable. Valid input is returned unchanged.
+inline nlohmann::json valid_utf8(nlohmann::json value) {
+  try {
+    (void)value.dump();
+    return value;
+  } catch (const nlohmann::json::type_error&) {
+    return nlohmann::json::parse(
+      value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
+
+inline std::string valid_utf8(const std::string& text) {
+  return valid_utf8(nlohmann::json(text)).get<std::string>();
+}
+
 /// The error object handed to error callbacks.
 struct sync_error {
   int code = 0;
@@ -57,7 +75,8 @@ struct sync_error {
 
   /// {"errorCode": ..., "errorMessage": ..., "errorInfo": ...}
   nlohmann::json to_json() const {
-    return {{"errorCode", code}, {"errorMessage", message}, {"errorInfo", info}};
+    return valid_utf8(
+      nlohmann::json{{"errorCode", code}, {"errorMessage", message}, {"errorInfo", info}});
   }
 };
 
@@ -65,10 +84,10 @@ struct sync_error {
 class sync_exception : public std::runtime_error {
 public:
   sync_exception(error_code code, std::string message, nlohmann::json info = nullptr)
-    : std::runtime_error(message),
-      error_{static_cast<int>(code), std::move(message), std::move(info)} {}
+    : sync_exception(sync_error{static_cast<int>(code), std::move(message), std::move(info)}) {}
   explicit sync_exception(sync_error error)
-    : std::runtime_error(error.message), error_(std::move(error)) {}
+    : std::runtime_error(valid_utf8(error.message)),
+      error_{error.code, valid_utf8(error.message), valid_utf8(std::move(error.info))} {}
   const sync_error& error() const noexcept { return error_; }
   int code() const noexcept { return error_.code; }
 

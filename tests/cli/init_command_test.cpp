@@ -62,3 +62,22 @@ CAF_TEST(usage errors exit 2 and failures exit 1 with the error code) {
   CAF_CHECK(failed.output.find("7004") != std::string::npos);
   CAF_CHECK(failed.output.find("Strategy") != std::string::npos);
 }
+
+CAF_TEST(a config that is not UTF-8 is error 7004 and the error prints) {
+  // Invalid UTF-8 inside a name: the parser's message quotes the bytes, and printing them
+  // as JSON aborted the process (uncaught type_error 316).
+  std::ifstream in{fixture_config, std::ios::binary};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  auto at = text.find("WorkOrder");
+  CAF_REQUIRE(at != std::string::npos);
+  text.replace(at + 4, 0, "\xff\xfe");
+  auto bad_config = std::string{MXSYNC_BINARY_DIR} + "/cli_test_not_utf8_config.json";
+  std::ofstream{bad_config, std::ios::binary} << text;
+  for (const char* json_flag : {"", " --json"}) {
+    auto failed = run_command(cli + " init --config " + bad_config + " --db " +
+                              fresh_db("not-utf8") + json_flag + " 2>&1");
+    CAF_CHECK_EQUAL(failed.exit_code, 1);
+    CAF_CHECK(failed.output.find("7004") != std::string::npos);
+    CAF_CHECK(failed.output.find("terminate") == std::string::npos);
+  }
+}
