@@ -431,6 +431,13 @@ public:
     if (acks.empty())
       return;
     const auto version = tracking::current_version(db_, scope_.name);
+    struct merged_ack {
+      table_io* io;
+      const sync_row* ack;
+      column_list server_key;
+      bool device_generated;
+    };
+    std::vector<merged_ack> merged;
     for (const auto& ack : acks) {
       auto* io = table_for(ack.object_type);
       if (!io) {
@@ -476,13 +483,21 @@ public:
       }
       if (device_key != server_key)
         reconcile_key(*io, device_key, server_key);
-      io->acknowledge(server_key, ack);
+      merged.push_back({io, &ack, std::move(server_key), device_generated});
+    }
+    // Children follow their parents' new keys before any ack is applied: a child's key
+    // can hold a parent's key (VisitTask (visitId, taskNo)), and its ack names the
+    // server's value, which the device row has only after this rewrite. (Failed acks
+    // above echo the device's values, so they were requeued before it.)
+    rewrite_foreign_keys();
+    for (auto& row : merged) {
+      auto& counts = slot(row.io->table().name);
+      row.io->acknowledge(row.server_key, *row.ack);
       ++counts.acknowledged;
       ++result_.ack_total;
-      count_ack_kind(ack, device_generated, counts);
-      result_.acknowledged.push_back({io->table().name, server_key});
+      count_ack_kind(*row.ack, row.device_generated, counts);
+      result_.acknowledged.push_back({row.io->table().name, std::move(row.server_key)});
     }
-    rewrite_foreign_keys();
   }
 
   void apply_server_rows(const std::vector<sync_row>& rows) {

@@ -138,7 +138,9 @@ batch_result apply_download_answer(db::connection& db, const sync_config& config
 ///   server's; the key is rewritten in T, T_original, T_history and in the FK columns
 ///   of related tables (OneToMany: target.<target attr> of rows whose value is the old
 ///   key; ManyToOne declared elsewhere towards T likewise), reported in
-///   reconciled_keys;
+///   reconciled_keys; the foreign keys move before any ack of the call is applied, so
+///   a child whose own key holds the parent's key (a composite key) is acknowledged
+///   under the server's values;
 /// * success (konysyncMergedWithEIS "1", or any value but "0", and no errorMessage):
 ///   history rows of the key with replay sequence <= the acked one are deleted; the
 ///   main row becomes clean (changetype -1, row kept) when its version number <= the
