@@ -31,6 +31,7 @@ struct fake_server {
   std::atomic<bool> fail_download{false};
   std::atomic<int> downloads{0}; ///< download requests answered
   std::shared_future<void> registration_gate; ///< when valid, registerdevice waits for it
+  std::function<void()> on_download;          ///< runs before a download is answered
 
   service_function function() {
     return [this](const std::string& url, const json& params, service_completion done,
@@ -44,6 +45,7 @@ struct fake_server {
         done(400, {{"opstatus", 0},
                    {"d", {{"error", "false"}, {"results", json::array()},
                           {"__sync", {{"serverblob", "u1"}}}}}});
+      } else if (on_download && (on_download(), false)) {
       } else if (fail_download) {
         done(0, nullptr); // not "finished": the request failed
       } else {
@@ -282,4 +284,214 @@ CAF_TEST(a session started right after the terminal callback of the previous one
   for (int round = 0; round < 2 * rounds; ++round)
     CAF_CHECK_EQUAL(log.of(std::to_string(round)),
                     std::vector<std::string>{round < rounds ? "onsyncsuccess" : "onsyncerror"});
+}
+
+namespace {
+
+/// The terminal events of one session ("onsyncsuccess", "onsyncerror") and the answers
+/// of its stop requests ("stopped:true", "stopped:false", "stop error <code>").
+struct ends {
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  std::promise<void> stop_answered;
+
+  void add(std::string event) {
+    std::lock_guard<std::mutex> guard{mutex};
+    seen.push_back(std::move(event));
+  }
+  std::vector<std::string> events() {
+    std::lock_guard<std::mutex> guard{mutex};
+    return seen;
+  }
+  void watch(session_config& keys) {
+    keys.onsyncsuccess = [this](const json&) { add("onsyncsuccess"); };
+    keys.onsyncerror = [this](const sync_error&) { add("onsyncerror"); };
+  }
+  void stop(sync_client& device) {
+    device.stopSession(
+      [this](const json& answer) {
+        add(answer.value("stopped", false) ? "stopped:true" : "stopped:false");
+        stop_answered.set_value();
+      },
+      [this](const sync_error& error) {
+        add("stop error " + std::to_string(error.code));
+        stop_answered.set_value();
+      });
+  }
+  bool wait_for_stop() {
+    return stop_answered.get_future().wait_for(std::chrono::seconds(30))
+           == std::future_status::ready;
+  }
+};
+
+using events = std::vector<std::string>;
+
+} // namespace
+
+CAF_TEST(a session that succeeds or fails ends with exactly one terminal event) {
+  fake_server server;
+  auto device = make_device("terminal-once");
+  ends success;
+  auto keys = server.session();
+  success.watch(keys);
+  CAF_CHECK(device->synchronize(keys).ok());
+  device->flush();
+  CAF_CHECK_EQUAL(success.events(), events{"onsyncsuccess"});
+
+  ends failure;
+  auto failing = server.session();
+  failure.watch(failing);
+  server.fail_download = true;
+  CAF_CHECK(!device->synchronize(failing).ok());
+  device->flush();
+  CAF_CHECK_EQUAL(failure.events(), events{"onsyncerror"});
+  server.fail_download = false;
+
+  // Failures before the session starts are its terminal event too, in both forms.
+  ends unknown_scope;
+  auto refused = server.session();
+  refused.sessiontasks = std::map<std::string, session_task>{{"NoSuchScope", session_task{}}};
+  unknown_scope.watch(refused);
+  CAF_CHECK(!device->synchronize(refused).ok());
+  device->startSession(refused);
+  device->flush();
+  CAF_CHECK_EQUAL(unknown_scope.events(), (events{"onsyncerror", "onsyncerror"}));
+
+  client_options options;
+  options.config_path = fixture_config;
+  options.database_path = fresh_file("terminal-once-uninitialized.db");
+  sync_client uninitialized{std::move(options)};
+  ends before_init;
+  auto early = server.session();
+  before_init.watch(early);
+  auto outcome = uninitialized.synchronize(early);
+  CAF_CHECK(!outcome.ok());
+  uninitialized.startSession(early);
+  uninitialized.flush();
+  CAF_CHECK_EQUAL(before_init.events(), (events{"onsyncerror", "onsyncerror"}));
+}
+
+CAF_TEST(a stop with no session running answers stopped false and stops no later session) {
+  fake_server server;
+  auto device = make_device("terminal-idle-stop");
+  ends idle;
+  idle.stop(*device);
+  CAF_REQUIRE(idle.wait_for_stop());
+  ends next;
+  auto keys = server.session();
+  next.watch(keys);
+  auto outcome = device->synchronize(keys);
+  CAF_REQUIRE(outcome.ok());
+  CAF_CHECK_EQUAL(outcome.value()["stopped"], false);
+  device->flush();
+  CAF_CHECK_EQUAL(idle.events(), events{"stopped:false"});
+  CAF_CHECK_EQUAL(next.events(), events{"onsyncsuccess"});
+}
+
+CAF_TEST(a session stopped before its first scope ends with the stop callback only) {
+  fake_server server;
+  std::promise<void> registered;
+  server.registration_gate = registered.get_future().share();
+  auto device = make_device("terminal-stop-early");
+  ends session;
+  auto keys = server.session();
+  session.watch(keys);
+  std::atomic<int> scopes{0};
+  keys.onscopestart = [&](const json&) { ++scopes; };
+  device->startSession(keys);
+  session.stop(*device); // while the device registers
+  registered.set_value();
+  CAF_REQUIRE(session.wait_for_stop());
+  device->flush();
+  CAF_CHECK_EQUAL(session.events(), events{"stopped:true"});
+  CAF_CHECK_EQUAL(scopes.load(), 0);
+}
+
+CAF_TEST(a stop from inside a callback during a download ends with the stop callback only) {
+  fake_server server;
+  server.batches = 20;
+  auto device = make_device("terminal-stop-download");
+  ends session;
+  auto keys = server.session();
+  session.watch(keys);
+  std::atomic<int> stored{0};
+  keys.onbatchstored = [&](const json&) { ++stored; };
+  keys.onbatchprocessingsuccess = [&](const json&) {
+    if (stored == 2)
+      session.stop(*device);
+  };
+  device->startSession(keys);
+  CAF_REQUIRE(session.wait_for_stop());
+  device->flush();
+  CAF_CHECK_EQUAL(session.events(), events{"stopped:true"});
+  CAF_CHECK_GREATER_OR_EQUAL(stored.load(), 2);
+  CAF_CHECK_LESS(stored.load(), 20);
+  CAF_MESSAGE("batches stored before the stop took effect: " << stored.load());
+}
+
+CAF_TEST(a stop from inside ondownloadstart takes effect at the next check point) {
+  // The pipeline waits for ondownloadstart: the batch it asks for is the one in flight
+  // when the stop is recorded. It lands (committed, its callbacks run); nothing follows.
+  fake_server server;
+  server.batches = 20;
+  auto device = make_device("terminal-stop-start");
+  ends session;
+  auto keys = server.session();
+  session.watch(keys);
+  std::atomic<int> stored{0};
+  keys.onbatchstored = [&](const json&) { ++stored; };
+  keys.ondownloadstart = [&](const json&) -> json {
+    session.stop(*device);
+    return nullptr;
+  };
+  device->startSession(keys);
+  CAF_REQUIRE(session.wait_for_stop());
+  device->flush();
+  CAF_CHECK_EQUAL(session.events(), events{"stopped:true"});
+  CAF_CHECK_EQUAL(stored.load(), 1);
+  CAF_CHECK_EQUAL(server.downloads.load(), 1);
+}
+
+CAF_TEST(an error while a stop is under way ends the session as stopped) {
+  // The real library notices the stop on the error path and calls the stop callback
+  // alone; mxsync does the same, whichever step failed.
+  fake_server server;
+  auto device = make_device("terminal-stop-error");
+  std::promise<void> asked;
+  std::promise<void> answer;
+  auto answer_now = answer.get_future().share();
+  std::atomic<bool> first{true};
+  server.on_download = [&] {
+    if (first.exchange(false)) {
+      asked.set_value();
+      answer_now.wait();
+    }
+  };
+  server.fail_download = true;
+  ends session;
+  auto keys = server.session();
+  session.watch(keys);
+  device->startSession(keys);
+  asked.get_future().wait();
+  session.stop(*device); // the failing download is in flight
+  answer.set_value();
+  CAF_REQUIRE(session.wait_for_stop());
+  device->flush();
+  CAF_CHECK_EQUAL(session.events(), events{"stopped:true"});
+}
+
+CAF_TEST(a stop from inside onsyncsuccess finds the session over) {
+  fake_server server;
+  auto device = make_device("terminal-stop-late");
+  ends session;
+  auto keys = server.session();
+  session.watch(keys);
+  keys.onsyncsuccess = [&](const json&) {
+    session.add("onsyncsuccess");
+    session.stop(*device);
+  };
+  device->startSession(keys);
+  CAF_REQUIRE(session.wait_for_stop());
+  device->flush();
+  CAF_CHECK_EQUAL(session.events(), (events{"onsyncsuccess", "stopped:false"}));
 }
