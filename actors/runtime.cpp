@@ -26,6 +26,43 @@ void deliver(runtime_actor::stateful_pointer<runtime_state> self, msg::api_call&
   self->send(st.listener, msg::deliver_atom::value, std::move(task));
 }
 
+/// The stop callback of `stop`: {"stopped": true} is the terminal event of the session it
+/// stopped; {"stopped": false} says that no session was stopped (none ran, or it ended
+/// before the stop could take effect).
+void answer_stop(runtime_actor::stateful_pointer<runtime_state> self, msg::stop_request& stop,
+                 bool stopped) {
+  if (stop.on_stopped)
+    self->send(self->state.listener, msg::deliver_atom::value,
+               msg::callback_task{"stopSession", [cb = std::move(stop.on_stopped), stopped] {
+                                    cb(nlohmann::json{{"stopped", stopped}});
+                                  }});
+}
+
+/// Queues the one terminal event of a session that is over: the stop callback when it was
+/// stopped (neither onsyncsuccess nor onsyncerror then, as in the real library), else
+/// onsyncerror or onsyncsuccess; then the answers of stops that came too late.
+void end_session(runtime_actor::stateful_pointer<runtime_state> self, const session_plan& plan,
+                 session_outcome& outcome, std::vector<msg::stop_request>& stops) {
+  auto& st = self->state;
+  const auto& config = plan.config;
+  if (!outcome.stopped) {
+    if (outcome.error) {
+      if (config.onsyncerror)
+        self->send(st.listener, msg::deliver_atom::value,
+                   msg::callback_task{"onsyncerror", [cb = config.onsyncerror, error = *outcome.error] {
+                                        cb(error);
+                                      }});
+    } else if (config.onsyncsuccess) {
+      self->send(st.listener, msg::deliver_atom::value,
+                 msg::callback_task{"onsyncsuccess",
+                                    [cb = config.onsyncsuccess,
+                                     context = std::move(outcome.success_context)] { cb(context); }});
+    }
+  }
+  for (auto& stop : stops)
+    answer_stop(self, stop, outcome.stopped);
+}
+
 } // namespace
 
 runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_state> self,
@@ -97,18 +134,16 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       auto on_finished = std::move(request.on_finished);
       auto end = [self, on_finished](session_outcome outcome) {
         auto& st = self->state;
-        st.coordinator = nullptr;
-        st.session_plan = nullptr;
-        // Every callback of the session is already queued with the listener: the
-        // stop callbacks and the end notice run after them.
-        for (auto& stop : st.stop_requests)
-          if (stop.on_stopped)
-            self->send(st.listener, msg::deliver_atom::value,
-                       msg::callback_task{"stopSession", [cb = std::move(stop.on_stopped),
-                                                          stopped = outcome.stopped] {
-                                            cb(nlohmann::json{{"stopped", stopped}});
-                                          }});
+        // The session is over before the app hears of it: a startSession from inside
+        // (or right after) its terminal callback is accepted, as in the real library,
+        // which clears isSessionInProgress before it calls onsyncsuccess/onsyncerror.
+        auto plan = std::move(st.session_plan);
+        auto stops = std::move(st.stop_requests);
         st.stop_requests.clear();
+        st.coordinator = nullptr;
+        // Every other callback of the session is already queued with the listener: the
+        // terminal event, the stop answers and the end notice run after them.
+        end_session(self, *plan, outcome, stops);
         if (on_finished)
           self->send(st.listener, msg::deliver_atom::value,
                      msg::callback_task{"session end", [on_finished, outcome] {
@@ -118,10 +153,15 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       self->request(st.coordinator, caf::infinite, msg::run_atom::value)
         .then([end](session_outcome& outcome) mutable { end(std::move(outcome)); },
               [self, end](caf::error& err) mutable {
+                const auto& plan = *self->state.session_plan;
                 session_outcome failed;
-                failed.error = sync_error{static_cast<int>(error_code::unknown),
-                                          "The session failed: " + self->system().render(err),
-                                          nullptr};
+                failed.session_number = plan.session_number;
+                if (plan.stopping())
+                  failed.stopped = true;
+                else
+                  failed.error = sync_error{static_cast<int>(error_code::unknown),
+                                            "The session failed: " + self->system().render(err),
+                                            nullptr};
                 end(std::move(failed));
               });
       return msg::outcome{nlohmann::json{{"session", st.sessions}}, std::nullopt};
@@ -160,13 +200,10 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
     [self](msg::stop_atom, msg::stop_request& request) {
       auto& st = self->state;
       if (!st.coordinator) {
-        // The original would start a sync cycle here; mxsync says so instead.
-        if (request.on_stopped)
-          self->send(st.listener, msg::deliver_atom::value,
-                     msg::callback_task{"stopSession", [cb = std::move(request.on_stopped)] {
-                                          cb(nlohmann::json{{"stopped", false}});
-                                        }});
-        return;
+        // The original keeps the stop for a session that never comes and never calls
+        // back (docs/callbacks.md 5); mxsync answers at once.
+        answer_stop(self, request, false);
+        return true;
       }
       if (st.session_plan->stopping()) {
         if (request.on_error)
@@ -176,10 +213,12 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
                                             static_cast<int>(error_code::session_in_progress),
                                             "Session is in Progress", nullptr});
                                         }});
-        return;
+        return true;
       }
+      // Every check point of the session's actors reads this flag.
       st.session_plan->stop_requested->store(true);
       st.stop_requests.push_back(std::move(request));
+      return true;
     },
     [self](msg::status_atom) -> caf::result<nlohmann::json> {
       auto rp = self->make_response_promise<nlohmann::json>();

@@ -21,20 +21,22 @@ contexts::scope_view view_of(const session_coordinator_state& st) {
           {}, 0, st.last_server};
 }
 
-/// `success_context`: what onsyncsuccess gets (read by finish_with_success).
+/// Reports the end to the runtime. The runtime ends the session and only then calls the
+/// terminal callback, so that a startSession from inside it is accepted (docs/callbacks.md
+/// 11). `success_context`: what onsyncsuccess gets (read by finish_with_success).
 void finish(self_pointer self, nlohmann::json success_context = nullptr) {
   auto& st = self->state;
   st.stage = "done";
-  const auto& config = st.plan->config;
-  // A stopped session calls neither onsyncsuccess nor onsyncerror (docs/callbacks.md).
-  if (!st.outcome.stopped) {
-    if (st.outcome.error) {
-      notify(self, "onsyncerror", config.onsyncerror, *st.outcome.error);
-    } else if (config.onsyncsuccess) {
-      notify(self, "onsyncsuccess", config.onsyncsuccess,
-             success_context.is_object() ? std::move(success_context)
-                                         : contexts::session_context(view_of(st)));
-    }
+  // A stop requested before the end makes it a stopped session, whatever the last step
+  // gave: the real library checks for the stop on its error paths too and then calls the
+  // stop callback alone, neither onsyncsuccess nor onsyncerror (docs/callbacks.md 5).
+  if (st.plan->stopping()) {
+    st.outcome.stopped = true;
+    st.outcome.error.reset();
+  } else if (!st.outcome.error && st.plan->config.onsyncsuccess) {
+    st.outcome.success_context = success_context.is_object()
+                                   ? std::move(success_context)
+                                   : contexts::session_context(view_of(st));
   }
   st.promise.deliver(std::move(st.outcome));
   self->quit();
@@ -44,7 +46,7 @@ void finish(self_pointer self, nlohmann::json success_context = nullptr) {
 /// blob when its download was skipped) as lastsynctimestamp (docs/callbacks.md 2.2).
 void finish_with_success(self_pointer self) {
   auto& st = self->state;
-  if (!st.plan->config.onsyncsuccess || st.current_scope.empty()) {
+  if (!st.plan->config.onsyncsuccess || st.current_scope.empty() || st.plan->stopping()) {
     finish(self);
     return;
   }

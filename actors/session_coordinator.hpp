@@ -1,8 +1,9 @@
 #pragma once
 // The session coordinator of one sync.startSession: onsyncstart, device registration
 // when the device is new, then one scope actor per scope in ArrayOfSyncScope order,
-// then onsyncsuccess or onsyncerror (7022 with a per-scope errorInfo). A stop lets
-// the running scope finish its network call and starts nothing further.
+// then the outcome to the runtime, which calls onsyncsuccess, onsyncerror (7022 with a
+// per-scope errorInfo) or the stop callback. A stop lets the running scope finish its
+// network call and starts nothing further.
 
 #include "actors/listener.hpp"
 #include "messages/messages.hpp"

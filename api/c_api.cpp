@@ -13,6 +13,7 @@
 #include "mxsync/sync_client.hpp"
 #include "mxsync/sync_object.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -365,6 +366,32 @@ mxsync::session_config session_of(const char* session_json,
     config.passwordhashfunction = hash_of(c.passwordhashfunction, u);
   config.invokeservicefunction = service_of(c.invokeservicefunction, u);
   return config;
+}
+
+/// The app's release(user_data) of a session, exactly once: when the session ended
+/// (after its terminal event), or when the last owner lets go without that having
+/// happened (a start refused before it reached the runtime).
+class release_once {
+public:
+  release_once(mxsync_release_callback release, void* user_data) noexcept
+    : release_(release), user_data_(user_data) {}
+  ~release_once() { run(); }
+  release_once(const release_once&) = delete;
+  release_once& operator=(const release_once&) = delete;
+  void run() noexcept {
+    if (release_ && !done_.exchange(true))
+      release_(user_data_);
+  }
+
+private:
+  mxsync_release_callback release_;
+  void* user_data_;
+  std::atomic<bool> done_{false};
+};
+
+std::shared_ptr<release_once> release_of(const mxsync_session_callbacks* callbacks) {
+  return std::make_shared<release_once>(callbacks ? callbacks->release : nullptr,
+                                        callbacks ? callbacks->user_data : nullptr);
 }
 
 mxsync::reconciliation_config reconciliation_of(const char* config_json,
@@ -744,14 +771,29 @@ void mxsync_execute_select_query_async(mxsync_client* client, const char* sql,
 
 int mxsync_start_session(mxsync_client* client, const char* session_json,
                          const mxsync_session_callbacks* callbacks, char** out_error) {
-  return guarded(out_error,
-                 [&] { checked(client).startSession(session_of(session_json, callbacks)); });
+  return guarded(out_error, [&] {
+    auto release = release_of(callbacks); // this frame's reference: released here if refused
+    checked(client).get().start_session(
+      session_of(session_json, callbacks),
+      [release](const mxsync::session_outcome&) { release->run(); });
+  });
 }
 
 int mxsync_synchronize(mxsync_client* client, const char* session_json,
                        const mxsync_session_callbacks* callbacks, char** out_json) {
   return blocking(out_json, [&] {
-    return checked(client).synchronize(session_of(session_json, callbacks));
+    auto release = release_of(callbacks);
+    auto& sync = checked(client);
+    auto config = session_of(session_json, callbacks);
+    // Shared: the end notice runs on the callback thread and may outlive this frame.
+    auto finished = std::make_shared<std::promise<result>>();
+    auto outcome = finished->get_future();
+    sync.get().start_session(std::move(config),
+                             [release, finished](const mxsync::session_outcome& ended) {
+                               release->run(); // before the blocking call returns
+                               finished->set_value(mxsync::session_result(ended));
+                             });
+    return outcome.get();
   });
 }
 

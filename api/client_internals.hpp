@@ -47,12 +47,23 @@ struct sync_client::internals {
               std::function<nlohmann::json(msg::db_context&)> work);
   /// Hands `error` to `on_error` through the listener, in order with other callbacks.
   void report(std::string label, sync_error error, error_callback on_error);
-  std::uint64_t sessions_started = 0;
-  std::uint64_t reconciliations_started = 0;
+  /// Runs on the listener once a session has ended, after its terminal event.
+  using session_end = std::function<void(const session_outcome&)>;
+  /// sync.startSession. Every call ends with exactly one terminal event (onsyncsuccess,
+  /// onsyncerror, or the stop callback of a stopped session; a refused start gets
+  /// onsyncerror), then `on_ended` (may be empty).
+  void start_session(session_config keys, session_end on_ended);
+  /// Started from the app's thread and from callbacks: atomic.
+  std::atomic<std::uint64_t> sessions_started{0};
+  std::atomic<std::uint64_t> reconciliations_started{0};
   /// Fails with 7777 until init succeeded, as the original does.
   std::function<nlohmann::json(msg::db_context&)>
   requires_init(std::function<nlohmann::json(msg::db_context&)> work);
 };
+
+/// What synchronize answers for a session that ended: the onsyncerror error, else
+/// {"stopped": bool, "session": n}.
+result session_result(const session_outcome& outcome);
 
 /// The plan of sync.startSession from its keys (also what the exchanges of a
 /// reconciliation use). Throws sync_exception naming the key at fault.

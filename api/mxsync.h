@@ -166,11 +166,20 @@ typedef void (*mxsync_service_callback)(const char* url, const char* params_json
 MXSYNC_API void mxsync_service_call_complete(mxsync_service_call* call, int status,
                                              const char* result_json);
 
+/* Releases what user_data points to (see `release` below). */
+typedef void (*mxsync_release_callback)(void* user_data);
+
 /* Every startSession callback; NULL members are not called. Zero-initialize the struct
  * ({0} or memset) and set what you need. The struct is copied: it need not outlive the
- * call, but user_data must stay valid until the session has ended (onsyncsuccess or
- * onsyncerror ran) or the client is destroyed. All callbacks run on the client's
- * callback thread, one at a time, in the order of the session's events. */
+ * call, but user_data must stay valid until `release` runs. All callbacks run on the
+ * client's callback thread, one at a time, in the order of the session's events.
+ *
+ * A session that started ends with exactly one terminal event: onsyncsuccess,
+ * onsyncerror, or, for a session that stopSession stopped, the stop callback with
+ * {"stopped": true} (a stopped session calls neither onsyncsuccess nor onsyncerror, as in
+ * the original). A start that is refused (7008 while a session runs, an unknown scope,
+ * before init) ends with onsyncerror. The session is over when its terminal event runs:
+ * a new one may be started from inside it. */
 typedef struct mxsync_session_callbacks {
   void* user_data; /* passed to every callback below */
   mxsync_event_callback onsyncstart;
@@ -194,13 +203,19 @@ typedef struct mxsync_session_callbacks {
   mxsync_error_callback onsyncerror;
   mxsync_hash_callback passwordhashfunction;
   mxsync_service_callback invokeservicefunction;
+  /* Runs exactly once per mxsync_start_session / mxsync_synchronize call, on the callback
+   * thread after the session's last callback (its terminal event and any stop callback
+   * have run): release user_data here. When the call is refused at once (nonzero return)
+   * it runs before the call returns; mxsync_synchronize returns after it ran. */
+  mxsync_release_callback release;
 } mxsync_session_callbacks;
 
 /* sync.startSession. session_json holds the page's keys (userid, password, serverhost,
  * serverport, issecure, batchsize, sessiontasks, filterparams, ...); callbacks may be
  * NULL. Returns 0 once the session is handed to the runtime: from then on its outcome
- * arrives through onsyncsuccess / onsyncerror. Keys that do not parse are refused at once
- * with 7023 (and *out_error); no callback runs then. out_error may be NULL. */
+ * arrives through its terminal event (onsyncsuccess, onsyncerror or the stop callback).
+ * Keys that do not parse are refused at once with 7023 (and *out_error); no callback but
+ * `release` runs then. out_error may be NULL. */
 MXSYNC_API int mxsync_start_session(mxsync_client* client, const char* session_json,
                                     const mxsync_session_callbacks* callbacks,
                                     char** out_error);
@@ -245,8 +260,13 @@ MXSYNC_API int mxsync_reconcile(mxsync_client* client, const char* config_json,
                                 const mxsync_reconciliation_callbacks* callbacks,
                                 char** out_json);
 
-/* sync.stopSession -> {"stopped": true}, or {"stopped": false} with no session running.
- * A second stop while stopping fails with 7008. */
+/* sync.stopSession -> {"stopped": true} once the running session stopped (the network
+ * call in flight completes; the session's callbacks run first, and this is its terminal
+ * event), or {"stopped": false} when no session was stopped: none ran (the original never
+ * calls back then) or it ended before the stop took effect. A second stop while stopping
+ * fails with 7008. The stop is recorded before the call returns: from a callback the
+ * session waits for (onuploadstart, onuploadbatchstart, ondownloadstart,
+ * invokeservicefunction) it takes effect at the session's next check point. */
 MXSYNC_API int mxsync_stop_session(mxsync_client* client, char** out_json);
 MXSYNC_API void mxsync_stop_session_async(mxsync_client* client,
                                           mxsync_success_callback on_stopped,

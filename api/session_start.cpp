@@ -111,92 +111,94 @@ void sync_client::internals::report(std::string label, sync_error error, error_c
        std::move(on_error));
 }
 
-void sync_client::startSession(session_config config) {
-  auto& in = *internals_;
-  auto on_error = config.onsyncerror;
+result session_result(const session_outcome& outcome) {
+  if (outcome.error)
+    return *outcome.error;
+  return nlohmann::json{{"stopped", outcome.stopped}, {"session", outcome.session_number}};
+}
+
+void sync_client::internals::start_session(session_config keys, session_end on_ended) {
+  auto on_error = keys.onsyncerror;
+  // A start refused before the session runs ends it too: onsyncerror is its terminal
+  // event, then `on_ended`, in one listener task (in order with every other callback).
+  auto refuse = [&](sync_error error) {
+    report("sync.startSession", std::move(error),
+           [on_error, on_ended](const sync_error& refusal) {
+             session_outcome outcome;
+             outcome.error = refusal;
+             try {
+               if (on_error)
+                 on_error(refusal);
+             } catch (...) { // the app's exception goes to the listener, after the end
+               if (on_ended)
+                 on_ended(outcome);
+               throw;
+             }
+             if (on_ended)
+               on_ended(outcome);
+           });
+  };
   std::shared_ptr<session_plan> plan;
   try {
-    plan = make_plan(std::move(config), in.config, in.env->get());
+    plan = make_plan(std::move(keys), config, env->get());
   } catch (const sync_exception& e) {
-    in.report("sync.startSession", e.error(), std::move(on_error));
+    refuse(e.error());
     return;
   }
-  if (!in.initialized->load()) {
-    in.report("sync.startSession",
-              sync_error{static_cast<int>(error_code::unknown),
-                         "The following error occurred while performing sync.startSession : "
-                         "\"the device database is not initialized\". Possible reasons can be "
-                         "sync.init may not have been invoked.",
-                         nullptr},
-              std::move(on_error));
+  if (!initialized->load()) {
+    refuse(sync_error{static_cast<int>(error_code::unknown),
+                      "The following error occurred while performing sync.startSession : "
+                      "\"the device database is not initialized\". Possible reasons can be "
+                      "sync.init may not have been invoked.",
+                      nullptr});
     return;
   }
-  plan->session_number = ++in.sessions_started;
-  caf::scoped_actor self{in.system()};
-  self->request(in.runtime, caf::infinite, msg::start_atom::value, msg::start_request{plan, {}})
+  plan->session_number = ++sessions_started;
+  caf::scoped_actor self{system()};
+  self->request(runtime, caf::infinite, msg::start_atom::value,
+                msg::start_request{plan, on_ended})
     .receive(
       [&](msg::outcome& started) {
         if (!started.ok())
-          in.report("sync.startSession", *started.error, std::move(on_error));
+          refuse(*started.error);
       },
       [&](caf::error& err) {
-        in.report("sync.startSession",
-                  sync_error{static_cast<int>(error_code::unknown),
-                             "The runtime did not answer: " + in.system().render(err), nullptr},
-                  std::move(on_error));
+        refuse(sync_error{static_cast<int>(error_code::unknown),
+                          "The runtime did not answer: " + system().render(err), nullptr});
       });
 }
 
+void sync_client::startSession(session_config config) {
+  internals_->start_session(std::move(config), {});
+}
+
 result sync_client::synchronize(session_config config) {
-  auto& in = *internals_;
-  std::promise<result> finished;
-  auto future = finished.get_future();
-  auto on_error = config.onsyncerror;
-  std::shared_ptr<session_plan> plan;
-  try {
-    plan = make_plan(std::move(config), in.config, in.env->get());
-  } catch (const sync_exception& e) {
-    if (on_error)
-      in.report("sync.startSession", e.error(), on_error);
-    flush();
-    return e.error();
-  }
-  if (!in.initialized->load())
-    return sync_error{static_cast<int>(error_code::unknown),
-                      "The following error occurred while performing sync.startSession : \"the "
-                      "device database is not initialized\". Possible reasons can be sync.init "
-                      "may not have been invoked.",
-                      nullptr};
-  plan->session_number = ++in.sessions_started;
-  auto on_finished = [&finished](const session_outcome& outcome) {
-    if (outcome.error)
-      finished.set_value(*outcome.error);
-    else
-      finished.set_value(nlohmann::json{{"stopped", outcome.stopped},
-                                        {"session", outcome.session_number}});
-  };
-  caf::scoped_actor self{in.system()};
-  std::optional<sync_error> refused;
-  self->request(in.runtime, caf::infinite, msg::start_atom::value,
-                msg::start_request{plan, on_finished})
-    .receive([&](msg::outcome& started) { refused = started.error; },
-             [&](caf::error& err) {
-               refused = sync_error{static_cast<int>(error_code::unknown),
-                                    "The runtime did not answer: " + in.system().render(err),
-                                    nullptr};
-             });
-  if (refused) {
-    if (on_error)
-      in.report("sync.startSession", *refused, on_error);
-    flush();
-    return *refused;
-  }
+  // Shared: the end notice runs on the listener and may outlive a wait abandoned by an
+  // exception.
+  auto finished = std::make_shared<std::promise<result>>();
+  auto future = finished->get_future();
+  internals_->start_session(std::move(config), [finished](const session_outcome& outcome) {
+    finished->set_value(session_result(outcome));
+  });
   return future.get();
 }
 
 void sync_client::stopSession(success_callback on_stopped, error_callback on_error) {
-  caf::anon_send(internals_->runtime, msg::stop_atom::value,
-                 msg::stop_request{std::move(on_stopped), std::move(on_error)});
+  auto& in = *internals_;
+  auto failed = on_error;
+  // Waits until the runtime has recorded the stop (the runtime never waits for the app):
+  // from a callback the pipeline waits for, the stop is in place before that callback
+  // returns, and the session stops at its next check point (docs/callbacks.md 11).
+  caf::scoped_actor self{in.system()};
+  self->request(in.runtime, caf::infinite, msg::stop_atom::value,
+                msg::stop_request{std::move(on_stopped), std::move(on_error)})
+    .receive([](bool) {},
+             [&](caf::error& err) {
+               if (failed)
+                 failed(sync_error{static_cast<int>(error_code::unknown),
+                                   "The runtime did not answer: " + in.system().render(err),
+                                   nullptr});
+             });
 }
 
 } // namespace mxsync

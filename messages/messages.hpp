@@ -89,7 +89,8 @@ struct stop_request {
 /// sync.startSession(config): the plan, and where the start outcome goes.
 struct start_request {
   session_plan_ptr plan;
-  /// Runs (through the listener, after every callback of the session) when it ended.
+  /// Runs (through the listener) when the session ended: after its terminal event
+  /// and every other callback of it.
   std::function<void(const session_outcome&)> on_finished;
 };
 
@@ -174,8 +175,8 @@ using runtime_actor = caf::typed_actor<
   caf::replies_to<msg::flush_atom>::with<bool>,
   // sync.startSession: 7008 when a session is already running.
   caf::replies_to<msg::start_atom, msg::start_request>::with<msg::outcome>,
-  // sync.stopSession.
-  caf::reacts_to<msg::stop_atom, msg::stop_request>,
+  // sync.stopSession: replies once the stop is recorded (its callback comes later).
+  caf::replies_to<msg::stop_atom, msg::stop_request>::with<bool>,
   // sync.startReconciliation: 7034 while a session or another reconciliation runs.
   caf::replies_to<msg::reconcile_atom, msg::reconcile_request>::with<msg::outcome>,
   // The actor tree: this actor's state and counters with its children's.

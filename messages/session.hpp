@@ -108,11 +108,14 @@ struct device_identity {
   std::optional<sync_error> error;
 };
 
-/// The coordinator's report to the runtime when the session is over.
+/// The coordinator's report to the runtime when the session is over. The runtime calls
+/// the terminal callback from it: the stop callback when stopped, else onsyncerror with
+/// `error`, else onsyncsuccess with `success_context`.
 struct session_outcome {
   std::uint64_t session_number = 0;
   bool stopped = false;
   std::optional<sync_error> error;
+  nlohmann::json success_context; ///< null unless it succeeded and onsyncsuccess is set
 };
 
 /// A batch processor's answer: the counts of the applied batch, or why it failed.

@@ -110,20 +110,27 @@ public:
                           error_callback on_error);
   result executeSelectQuery(const std::string& sql);
 
-  // sync.startSession: one sync cycle with the config's keys and callbacks. A second
-  // start while a session runs gets 7008 on that config's onsyncerror.
+  // sync.startSession: one sync cycle with the config's keys and callbacks. It ends with
+  // exactly one terminal event: onsyncsuccess, onsyncerror, or the stop callback of a
+  // stopped session (which calls neither of the other two). A start that is refused (7008
+  // while a session runs, invalid keys, before init) gets onsyncerror. The session is
+  // over when its terminal event runs: a startSession from inside it is accepted.
   void startSession(session_config config);
-  // sync.stopSession: the network call in flight completes, no further batch or scope
-  // starts, pending callbacks run, then `on_stopped` ({"stopped": true}). With no
-  // session running it answers {"stopped": false} (the original would start a sync).
-  // A second stop while stopping gets 7008 "Session is in Progress" on `on_error`.
+  // sync.stopSession: returns once the stop is recorded. The network call in flight
+  // completes, no further batch or scope starts, pending callbacks run, then `on_stopped`
+  // ({"stopped": true}): the stopped session's terminal event. {"stopped": false} when no
+  // session was stopped: none ran (the original never calls back then) or it had ended.
+  // A second stop while stopping gets 7008 "Session is in Progress" on `on_error`. From
+  // inside a callback the session waits for (onuploadstart, onuploadbatchstart,
+  // ondownloadstart, invokeservicefunction) it takes effect at the next check point.
   void stopSession(success_callback on_stopped, error_callback on_error = {});
   /// Blocking form of startSession: returns once the session ended (callbacks in
   /// `config` run too). Success: {"stopped": false, "session": n} when it ran to the
   /// end, {"stopped": true, "session": n} when stopSession cut it short (n counts this
   /// client's sessions); not the onsyncsuccess context, which only that callback gets.
   /// Failure: the error onsyncerror gets, or the refusal of the start (an invalid key
-  /// 7777, 7008 while a session or reconciliation runs, 7777 before init).
+  /// 7777, 7008 while a session or reconciliation runs, 7777 before init), which
+  /// onsyncerror gets too.
   result synchronize(session_config config);
 
   // sync.startReconciliation: compares the keys of the configured objects with the

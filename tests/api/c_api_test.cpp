@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -610,9 +611,143 @@ CAF_TEST(a session held by the service function of the app: second start and sto
   CAF_REQUIRE_EQUAL(answers.size(), 1u);
   CAF_MESSAGE("stopSession: " << answers[0].value.dump());
   CAF_CHECK(answers[0].ok);
-  CAF_CHECK(answers[0].value.contains("stopped"));
+  // The stop was recorded before the call failed: the session ends as stopped, with the
+  // stop callback as its one terminal event.
+  CAF_CHECK_EQUAL(answers[0].value, json({{"stopped", true}}));
   std::lock_guard<std::mutex> lock{held.mutex};
-  CAF_CHECK_LESS_OR_EQUAL(held.ends.size(), 1u);
+  CAF_CHECK(held.ends.empty());
+}
+
+CAF_TEST(a session releases its user_data exactly once for success and error and stop) {
+  init();
+  // What an app keeps in user_data: released exactly once, on the session's terminal
+  // event (docs/c-api.md). The service function answers every call in-process; with
+  // `hold` it keeps the first call until the test completes it.
+  struct box {
+    std::atomic<int> releases{0};
+    std::atomic<int> terminal{0}; // onsyncsuccess / onsyncerror
+    bool fail = false;
+    bool hold = false;
+    std::mutex mutex;
+    std::condition_variable changed;
+    mxsync_service_call* held = nullptr;
+  };
+  auto release = [](void* u) { ++static_cast<box*>(u)->releases; };
+  auto callbacks_for = [&](box& b) {
+    mxsync_session_callbacks c;
+    std::memset(&c, 0, sizeof c);
+    c.user_data = &b;
+    c.invokeservicefunction = [](const char* url, const char*, const char*,
+                                 mxsync_service_call* call, void* u) {
+      auto& self = *static_cast<box*>(u);
+      std::string at{url};
+      if (self.hold && at.find("download") != std::string::npos) {
+        std::lock_guard<std::mutex> lock{self.mutex};
+        if (!self.held) {
+          self.held = call;
+          self.changed.notify_all();
+          return;
+        }
+      }
+      if (at.find("registerdevice") != std::string::npos)
+        mxsync_service_call_complete(
+          call, 400, R"({"opstatus":0,"d":{"error":"false","__registerdevice":{"instanceID":"i1"}}})");
+      else if (self.fail)
+        mxsync_service_call_complete(call, 0, nullptr);
+      else if (at.find("upload") != std::string::npos)
+        mxsync_service_call_complete(
+          call, 400, R"({"opstatus":0,"d":{"error":"false","results":[],"__sync":{"serverblob":"u1"}}})");
+      else
+        mxsync_service_call_complete(call, 400,
+                                     R"({"opstatus":0,"d":{"error":"false","results":[],)"
+                                     R"("__sync":{"serverblob":"d1","moreChangesAvailable":false,"pendingBatches":0}}})");
+    };
+    c.onsyncsuccess = [](const char*, void* u) { ++static_cast<box*>(u)->terminal; };
+    c.onsyncerror = [](const char*, void* u) { ++static_cast<box*>(u)->terminal; };
+    c.release = release;
+    return c;
+  };
+  auto keys = json{{"userid", "u"}, {"password", "p"}, {"serverhost", "sync.invalid"}}.dump();
+
+  box succeeded;
+  auto c1 = callbacks_for(succeeded);
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &c1, nullptr), 0);
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  for (int i = 0; i < 600 && succeeded.terminal == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  CAF_CHECK_EQUAL(succeeded.releases.load(), 1);
+
+  box failed;
+  failed.fail = true;
+  auto c2 = callbacks_for(failed);
+  char* out = nullptr;
+  CAF_CHECK_NOT_EQUAL(mxsync_synchronize(client, keys.c_str(), &c2, &out), 0);
+  mxsync_free_string(out);
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  CAF_CHECK_EQUAL(failed.releases.load(), 1);
+
+  box stopped;
+  stopped.hold = true;
+  auto c3 = callbacks_for(stopped);
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &c3, nullptr), 0);
+  mxsync_service_call* call = nullptr;
+  {
+    std::unique_lock<std::mutex> lock{stopped.mutex};
+    stopped.changed.wait_for(lock, std::chrono::seconds(60), [&] { return stopped.held != nullptr; });
+    call = stopped.held;
+  }
+  CAF_REQUIRE(call != nullptr);
+  recorder stop;
+  mxsync_stop_session_async(client, recorder::on_success, recorder::on_error, &stop);
+  // The download in flight completes with more to come; the stop ends the session there.
+  mxsync_service_call_complete(call, 400,
+                               R"({"opstatus":0,"d":{"error":"false","results":[],)"
+                               R"("__sync":{"serverblob":"d1","moreChangesAvailable":true,"pendingBatches":1}}})");
+  for (int i = 0; i < 600 && stop.taken().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  auto answers = stop.taken();
+  CAF_REQUIRE_EQUAL(answers.size(), 1u);
+  CAF_CHECK_EQUAL(answers[0].value, json({{"stopped", true}}));
+  CAF_CHECK_EQUAL(stopped.terminal.load(), 0); // a stopped session: neither success nor error
+  CAF_CHECK_EQUAL(stopped.releases.load(), 1);
+  CAF_CHECK_EQUAL(succeeded.releases.load(), 1);
+  CAF_CHECK_EQUAL(failed.releases.load(), 1);
+
+  // Refused at once (keys that do not parse): released before the call returns.
+  box unparsed;
+  auto c4 = callbacks_for(unparsed);
+  CAF_CHECK_EQUAL(mxsync_start_session(client, "{userid", &c4, nullptr), 7023);
+  CAF_CHECK_EQUAL(unparsed.releases.load(), 1);
+  box unparsed_blocking;
+  auto c5 = callbacks_for(unparsed_blocking);
+  CAF_CHECK_EQUAL(mxsync_synchronize(client, "{userid", &c5, nullptr), 7023);
+  CAF_CHECK_EQUAL(unparsed_blocking.releases.load(), 1);
+  // Refused by the runtime (7008: a session runs): onsyncerror, then the release.
+  box running;
+  running.hold = true;
+  auto c6 = callbacks_for(running);
+  CAF_REQUIRE_EQUAL(mxsync_start_session(client, keys.c_str(), &c6, nullptr), 0);
+  {
+    std::unique_lock<std::mutex> lock{running.mutex};
+    running.changed.wait_for(lock, std::chrono::seconds(60), [&] { return running.held != nullptr; });
+    call = running.held;
+  }
+  CAF_REQUIRE(call != nullptr);
+  box second;
+  auto c7 = callbacks_for(second);
+  CAF_CHECK_EQUAL(mxsync_synchronize(client, keys.c_str(), &c7, nullptr), 7008);
+  CAF_CHECK_EQUAL(second.terminal.load(), 1);
+  CAF_CHECK_EQUAL(second.releases.load(), 1); // before mxsync_synchronize returned
+  mxsync_service_call_complete(call, 400,
+                               R"({"opstatus":0,"d":{"error":"false","results":[],)"
+                               R"("__sync":{"serverblob":"d2","moreChangesAvailable":false,"pendingBatches":0}}})");
+  for (int i = 0; i < 600 && running.releases == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CAF_REQUIRE_EQUAL(mxsync_flush(client), 0);
+  CAF_CHECK_EQUAL(running.terminal.load(), 1);
+  CAF_CHECK_EQUAL(running.releases.load(), 1);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
