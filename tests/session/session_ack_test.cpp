@@ -49,11 +49,46 @@ std::vector<std::string> committed_blobs(const std::string& path) {
   return out;
 }
 
+/// Another writer holding the device database for 400 ms, from take() on: the batch being
+/// stored waits for it. `while_held` runs inside the held transaction; `finish` ends it
+/// ("rollback", or "commit" to keep what while_held wrote).
+class write_lock_holder {
+public:
+  write_lock_holder(std::string path, std::string finish)
+      : path_(std::move(path)), finish_(std::move(finish)) {}
+  ~write_lock_holder() { join(); }
+
+  void take(const std::string& while_held = {}) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    blocker_.emplace(path_);
+    blocker_->exec("begin immediate");
+    if (!while_held.empty())
+      blocker_->exec(while_held);
+    releaser_ = std::thread([this] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      std::lock_guard<std::mutex> release_guard{mutex_};
+      blocker_->exec(finish_);
+      blocker_.reset();
+    });
+  }
+
+  void join() {
+    if (releaser_.joinable())
+      releaser_.join();
+  }
+
+private:
+  std::string path_, finish_;
+  std::mutex mutex_;
+  std::optional<db::connection> blocker_;
+  std::thread releaser_;
+};
+
 } // namespace
 
 // The persistent strategy's server drops queued acknowledgements once a download request
 // carries the blob of the batch that brought them: the blob is the client's proof that it
-// committed that batch (docs/protocol.md 2.3). mxsync asks for the next batch while the
+// committed that batch (docs/protocol.md 5). mxsync asks for the next batch while the
 // current one is being stored; it must not do so past a batch holding acknowledgements.
 CAF_TEST(a batch with acknowledgements is committed before its blob goes back to the server) {
   sync_server server{"ack-commit-first"};
@@ -64,9 +99,7 @@ CAF_TEST(a batch with acknowledgements is committed before its blob goes back to
   // Download 1 of the session finds the database locked by another writer for a moment:
   // batch 1 (8 acknowledgements) waits to be stored. Any later download request must carry
   // a blob the device has already committed.
-  std::mutex lock_mutex;
-  std::optional<db::connection> blocker;
-  std::thread releaser;
+  write_lock_holder lock{device.path, "rollback"};
   std::atomic<int> downloads{0};
   std::atomic<int> uncommitted_blobs_sent{0};
   forwarding_proxy proxy;
@@ -75,15 +108,7 @@ CAF_TEST(a batch with acknowledgements is committed before its blob goes back to
       return std::nullopt;
     auto n = ++downloads;
     if (n == 1) {
-      std::lock_guard<std::mutex> guard{lock_mutex};
-      blocker.emplace(device.path);
-      blocker->exec("begin immediate");
-      releaser = std::thread([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
-        std::lock_guard<std::mutex> release_guard{lock_mutex};
-        blocker->exec("rollback");
-        blocker.reset();
-      });
+      lock.take();
     } else {
       auto tick = params.value("tickcount", std::string{});
       auto blobs = committed_blobs(device.path);
@@ -96,8 +121,7 @@ CAF_TEST(a batch with acknowledgements is committed before its blob goes back to
   keys.batchsize = 8;
   keys.invokeservicefunction = proxy.function();
   auto outcome = device.client->synchronize(keys);
-  if (releaser.joinable())
-    releaser.join();
+  lock.join();
   if (!outcome.ok())
     CAF_FAIL("session failed: " << outcome.error().to_json().dump());
   device.client->flush();
@@ -121,9 +145,7 @@ CAF_TEST(acknowledgements survive a failed commit of their batch) {
                 "konysyncMETAINFO when (select count(*) from test_poison) > 0 "
                 "begin select raise(abort, 'injected commit failure'); end");
   }
-  std::mutex lock_mutex;
-  std::optional<db::connection> blocker;
-  std::thread releaser;
+  write_lock_holder lock{device.path, "commit"};
   std::atomic<int> downloads{0};
   forwarding_proxy proxy;
   proxy.on_request = [&](const std::string& url, json&) -> std::optional<json> {
@@ -131,24 +153,14 @@ CAF_TEST(acknowledgements survive a failed commit of their batch) {
       return std::nullopt;
     // Batch 1 waits for the lock (so a request sent ahead would leave first), then its
     // commit fails on the poisoned blob update.
-    std::lock_guard<std::mutex> guard{lock_mutex};
-    blocker.emplace(device.path);
-    blocker->exec("begin immediate");
-    blocker->exec("insert into test_poison values (1)");
-    releaser = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
-      std::lock_guard<std::mutex> release_guard{lock_mutex};
-      blocker->exec("commit");
-      blocker.reset();
-    });
+    lock.take("insert into test_poison values (1)");
     return std::nullopt;
   };
   auto keys = server.session();
   keys.batchsize = 8;
   keys.invokeservicefunction = proxy.function();
   auto failed = device.client->synchronize(keys);
-  if (releaser.joinable())
-    releaser.join();
+  lock.join();
   CAF_REQUIRE(!failed.ok());
   CAF_MESSAGE("the poisoned session: " << failed.error().to_json().dump());
   device.client->flush();
