@@ -18,15 +18,12 @@ namespace rc = reconcile_contexts;
 void finish(self_pointer self) {
   auto& st = self->state;
   st.stage = "done";
-  const auto& config = st.plan->config;
   if (!st.outcome.error && !st.failed_scopes.empty())
     st.outcome.error = rc::run_error(st.failed_scopes);
-  if (st.outcome.error) {
-    notify(self, "onreconciliationerror", config.onreconciliationerror, *st.outcome.error);
-  } else {
+  // The terminal callback is the runtime's to queue: it marks the run over first, so a
+  // startReconciliation from inside onreconciliationsuccess/onreconciliationerror is accepted.
+  if (!st.outcome.error)
     st.outcome.summary = rc::success_context(st.run_totals, st.skipped_scopes);
-    notify(self, "onreconciliationsuccess", config.onreconciliationsuccess, st.outcome.summary);
-  }
   st.promise.deliver(std::move(st.outcome));
   self->quit();
 }

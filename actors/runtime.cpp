@@ -1,5 +1,6 @@
 #include "actors/runtime.hpp"
 
+#include "actors/app_callback.hpp"
 #include "actors/database.hpp"
 #include "actors/reconciler.hpp"
 #include "actors/session_coordinator.hpp"
@@ -176,10 +177,17 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
       ++st.reconciliations;
       st.reconciler = self->spawn(reconciler, request.plan, st.database, st.listener);
       auto on_finished = std::move(request.on_finished);
-      // The end notice runs after every callback of the run (the listener keeps order).
-      auto end = [self, on_finished](reconciliation_outcome outcome) {
+      // The run is over before the app hears of it (as a session is): the terminal callback
+      // is queued only after st.reconciler is cleared, and the end notice runs after every
+      // callback of the run (the listener keeps order).
+      auto end = [self, on_finished, plan = request.plan](reconciliation_outcome outcome) {
         auto& st = self->state;
         st.reconciler = nullptr;
+        const auto& config = plan->config;
+        if (outcome.error)
+          notify(self, "onreconciliationerror", config.onreconciliationerror, *outcome.error);
+        else
+          notify(self, "onreconciliationsuccess", config.onreconciliationsuccess, outcome.summary);
         if (on_finished)
           self->send(st.listener, msg::deliver_atom::value,
                      msg::callback_task{"reconciliation end", [on_finished, outcome] {

@@ -4,6 +4,8 @@
 #include "session/forwarding_proxy.hpp"
 #include "session/session_support.hpp"
 
+#include <atomic>
+#include <functional>
 #include <set>
 
 using namespace mxsync;
@@ -489,4 +491,47 @@ CAF_TEST(a device that never synced is registered before it reconciles) {
   auto again = device->executeSelectQuery("select InstanceID from SyncConfigTable");
   auto same = again.value()[0]["InstanceID"];
   CAF_CHECK_EQUAL(same, instance);
+}
+
+// The run is over when its terminal callback is called (issue 10): the reconciler used to
+// queue onreconciliationsuccess before the runtime cleared its in-progress mark, so a
+// startReconciliation from inside that callback was refused with 7034 most of the time.
+CAF_TEST(a reconciliation started from inside onreconciliationsuccess is never refused) {
+  sync_server server{"reconcile-chain"};
+  auto device = synced_device(server, "reconcile-chain", 3);
+  constexpr int rounds = 20;
+  std::atomic<int> succeeded{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other_errors{0};
+  std::promise<void> done;
+  std::function<void()> start;
+  auto* client = device.get();
+  start = [&] {
+    auto config = reconcile_keys(server);
+    config.onreconciliationsuccess = [&](const json&) {
+      if (++succeeded == rounds)
+        done.set_value();
+      else
+        start();
+    };
+    config.onreconciliationerror = [&](const sync_error& error) {
+      if (error.code == static_cast<int>(error_code::reconcile_session_in_progress)) {
+        ++refused;
+        start(); // the previous run is surely over by the time its refusal is heard
+        return;
+      }
+      ++other_errors;
+      done.set_value();
+    };
+    client->startReconciliation(config);
+  };
+  start();
+  CAF_REQUIRE(done.get_future().wait_for(std::chrono::seconds(120)) == std::future_status::ready);
+  device->flush();
+  CAF_MESSAGE("7034 refusals from inside onreconciliationsuccess: " << refused.load() << " of "
+                                                                    << rounds);
+  CAF_CHECK_EQUAL(refused.load(), 0);
+  CAF_CHECK_EQUAL(other_errors.load(), 0);
+  CAF_CHECK_EQUAL(succeeded.load(), rounds);
+  CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 3);
 }
