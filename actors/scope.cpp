@@ -207,11 +207,18 @@ scope_actor::behavior_type scope(self_pointer self, session_plan_ptr plan, scope
         [scope = st.job.scope](msg::db_context& ctx) {
           return syncdb::read_scope_position(ctx.connection, ctx.config, scope);
         },
-        [self](position_t&) {
+        [self](position_t& position) {
           auto& st = self->state;
-          if (st.plan->config.onscopestart)
+          if (st.plan->config.onscopestart) {
+            // Where the scope stands before it starts, in the terms of onscopesuccess:
+            // the download blob (the upload blob for an upload-only scope) and the
+            // upload sequence number.
+            bool downloads = scope_downloads(st.plan->config, st.job.scope);
+            auto view = view_of(st, downloads ? position.download_blob : position.upload_blob,
+                                position.upload_sequence);
             notify(self, "onscopestart", st.plan->config.onscopestart,
-                   contexts::scope_start_context(view_of(st)));
+                   contexts::scope_start_context(view));
+          }
           run_upload(self);
         },
         [self](sync_error& error) { fail(self, error); });

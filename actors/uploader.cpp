@@ -7,6 +7,8 @@
 #include "api/session_contexts.hpp"
 #include "persistence/sync_state.hpp"
 
+#include <algorithm>
+
 namespace mxsync {
 
 namespace {
@@ -89,14 +91,15 @@ void on_accepted(self_pointer self, transport::upload_answer answer) {
   database_call<syncdb::batch_result>(
     self, st.database, "commit uploaded batch " + scope,
     [scope, limit, ota, policy, shared_answer](msg::db_context& ctx) {
+      if (ota)
+        return syncdb::commit_ota_upload(ctx.connection, ctx.config, scope, limit,
+                                         shared_answer->server_blob, shared_answer->ack_rows,
+                                         policy);
       syncdb::commit_uploaded_batch(ctx.connection, ctx.config, scope, limit,
                                     shared_answer->server_blob);
-      if (!ota)
-        return syncdb::batch_result{};
-      return syncdb::apply_upload_acks(ctx.connection, ctx.config, scope,
-                                       shared_answer->ack_rows, policy);
+      return syncdb::batch_result{};
     },
-    [self](syncdb::batch_result& acks) {
+    [self, limit](syncdb::batch_result& acks) {
       auto& st = self->state;
       ++st.outcome.batches;
       syncdb::change_counts batch_totals;
@@ -109,6 +112,7 @@ void on_accepted(self_pointer self, transport::upload_answer answer) {
       }
       count_batch(st, batch_totals, batch_objects);
       st.outcome.acks.merge(acks);
+      st.uploaded_through = std::max(st.uploaded_through, limit);
       ++st.upload_sequence; // the scope's versionnumber moved on with the accepted batch
       notify(self, "onuploadbatchsuccess", st.plan->config.onuploadbatchsuccess,
              contexts::upload_batch_success_context(
@@ -260,13 +264,13 @@ void load_next(self_pointer self) {
   auto batch_size = static_cast<std::size_t>(st.plan->config.uploadbatchsize);
   database_call<next_upload>(
     self, st.database, "next upload batch " + scope,
-    [scope, batch_size](msg::db_context& ctx) {
+    [scope, batch_size, after = st.uploaded_through](msg::db_context& ctx) {
       next_upload next;
       next.position = syncdb::read_scope_position(ctx.connection, ctx.config, scope);
       next.cached = syncdb::get_cached_request(ctx.connection, ctx.config, scope);
       if (!next.cached)
         next.window = std::make_shared<const syncdb::upload_window>(
-          syncdb::next_batch(ctx.connection, ctx.config, scope, batch_size));
+          syncdb::next_batch(ctx.connection, ctx.config, scope, batch_size, after));
       return next;
     },
     [self](next_upload& next) {

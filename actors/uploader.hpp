@@ -27,6 +27,10 @@ struct uploader_state {
   std::shared_ptr<const syncdb::upload_window> window; ///< null when re-sending a cached request
   std::optional<syncdb::cached_upload_request> resend;
   std::int64_t upload_sequence = 0;
+  /// The upload limit of the last batch the server accepted: the next window starts
+  /// after it, so a change the server refused (put back among the pending uploads)
+  /// goes up with the next session, not again and again in this one.
+  std::int64_t uploaded_through = 0;
   std::string upload_blob;
   std::string download_blob;
   std::optional<transport::server_details> server; ///< of the last upload answer

@@ -81,7 +81,7 @@ sync_error current_error() noexcept {
 
 // A fixed text for when even building the error JSON fails.
 constexpr const char* out_of_memory_json =
-  R"({"errorCode":7777,"errorMessage":"out of memory","errorInfo":null})";
+  R"({"errorCode":"7777","errorMessage":"out of memory","errorInfo":null})";
 
 // -- strings in and out -----------------------------------------------------------------
 

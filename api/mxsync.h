@@ -9,7 +9,8 @@
  * - Values travel as UTF-8 JSON text: arguments are borrowed (copied before the call
  *   returns); strings the library returns through a char** belong to the caller, who
  *   releases them with mxsync_free_string.
- * - Errors are JSON objects {"errorCode": int, "errorMessage": string, "errorInfo": any}.
+ * - Errors are JSON objects {"errorCode": "7023", "errorMessage": string, "errorInfo": any};
+ *   errorCode is the numeric code as a string, as the Volt MX API page gives it.
  *   The codes are the Volt MX ones: 7023 for JSON that does not parse, 7027 for a NULL
  *   where a value is required, 7031 for an unknown sync object, 7777 before sync.init.
  * - Every call comes in two forms:

@@ -44,7 +44,12 @@ json sync_start_context(const scope_view& view) {
   return {{"uploadurl", view.upload_url}, {"downloadurl", view.download_url}};
 }
 
-json scope_start_context(const scope_view& view) { return base_context(view); }
+json scope_start_context(const scope_view& view) {
+  auto context = base_context(view);
+  context["lastsynctimestamp"] = view.last_sync_timestamp;
+  context["uploadsequencenumber"] = view.upload_sequence;
+  return context;
+}
 
 json scope_success_context(const scope_view& view) {
   auto context = base_context(view);

@@ -35,7 +35,9 @@ nlohmann::json server_details(const std::optional<transport::server_details>& se
 
 /// onsyncstart: exactly {uploadurl, downloadurl}.
 nlohmann::json sync_start_context(const scope_view& view);
-/// onscopestart: {uploadurl, downloadurl, currentScope}. No serverDetails, uploadcontext
+/// onscopestart: {uploadurl, downloadurl, currentScope, lastsynctimestamp (the scope's
+/// download blob, or its upload blob when it does not download; "" before its first
+/// sync), uploadsequencenumber}, as the API page lists. No serverDetails, uploadcontext
 /// or batchcontext; mxsync does not carry the previous scope's leftovers.
 nlohmann::json scope_start_context(const scope_view& view);
 /// onscopesuccess after a download, ondownloadsuccess, onsyncsuccess:

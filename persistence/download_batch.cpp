@@ -476,9 +476,10 @@ public:
           {io->table().name, device_key, {},
            ack.error_message.value_or("The record was not merged with the enterprise "
                                       "datasource")});
-        if (scope_.strategy == sync_strategy::persistent_sync
-            && policy_ == upload_error_policy::continue_on_error)
-          io->requeue(device_key, ack, version);
+        // Both strategies, any policy: a change the server did not take is uploaded
+        // again by the next session (the real library requeues only persistent
+        // continueonerror rows; its OTA ones stay "pending acknowledgement" for good).
+        io->requeue(device_key, ack, version);
         continue;
       }
       if (device_key != server_key)
@@ -779,6 +780,21 @@ batch_result apply_upload_acks(db::connection& db, const sync_config& config,
   const auto& scope_def = require_scope(config, scope);
   return with_sql_errors("apply upload acknowledgements", [&] {
     db::transaction tx{db};
+    batch_applier applier{db, config, scope_def, policy};
+    applier.apply_acks(ack_rows);
+    tx.commit();
+    return std::move(applier.result());
+  });
+}
+
+batch_result commit_ota_upload(db::connection& db, const sync_config& config,
+                               const std::string& scope, std::int64_t last_sequence,
+                               const std::string& server_blob,
+                               const std::vector<sync_row>& ack_rows, upload_error_policy policy) {
+  const auto& scope_def = require_scope(config, scope);
+  return with_sql_errors("commit OTA upload", [&] {
+    db::transaction tx{db};
+    commit_uploaded_batch(db, config, scope, last_sequence, server_blob);
     batch_applier applier{db, config, scope_def, policy};
     applier.apply_acks(ack_rows);
     tx.commit();

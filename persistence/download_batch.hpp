@@ -151,11 +151,20 @@ batch_result apply_download_answer(db::connection& db, const sync_config& config
 ///   on the device), otherwise - an insert of a key the app gave, or an update - as
 ///   ack_updated (the real client's rule, docs/callbacks.md 2.5);
 /// * failure ("0" or an errorMessage): the row stays pending and goes into failed_rows;
-///   for the persistent strategy under continue_on_error its history rows (<= the acked
-///   sequence) and main row move to the current upload sequence number, so the change
-///   is uploaded again in the next session.
+///   its history rows (<= the acked sequence) and main row move to the current upload
+///   sequence number, so it is a pending upload again (getPendingUpload) and the next
+///   session uploads it again. Both strategies, any policy.
 batch_result apply_upload_acks(db::connection& db, const sync_config& config,
                                const std::string& scope,
+                               const std::vector<transport::sync_row>& ack_rows,
+                               upload_error_policy policy = upload_error_policy::abort_on_error);
+
+/// An OTA batch the server accepted: commit_uploaded_batch and apply_upload_acks in one
+/// transaction. OTA acks come only with this answer, so a crash between the two must not
+/// leave the uploaded rows waiting for acks that never come.
+batch_result commit_ota_upload(db::connection& db, const sync_config& config,
+                               const std::string& scope, std::int64_t last_sequence,
+                               const std::string& server_blob,
                                const std::vector<transport::sync_row>& ack_rows,
                                upload_error_policy policy = upload_error_policy::abort_on_error);
 

@@ -42,6 +42,11 @@ json rows(db::connection& db, const sync_config& config, std::string_view table_
           kind which, const where::clause& filter) {
   auto object = tracking::resolve(config, table_name);
   const auto& table = object.table;
+  // OTA acks come with the upload answer in the transaction that records the upload
+  // (syncdb::commit_ota_upload), and a refused row is a pending upload again: an OTA
+  // scope has nothing waiting for an acknowledgement, as the API page says.
+  if (which == kind::acknowledgement && object.scope.strategy == sync_strategy::ota_sync)
+    return json::array();
   std::int64_t version = 0;
   try {
     version = tracking::current_version(db, object.scope.name);

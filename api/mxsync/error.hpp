@@ -73,10 +73,11 @@ struct sync_error {
   std::string message;
   nlohmann::json info; // errorInfo: null or an object/array with details
 
-  /// {"errorCode": ..., "errorMessage": ..., "errorInfo": ...}
+  /// {"errorCode": "7008", "errorMessage": ..., "errorInfo": ...}: the code as a string, as
+  /// the API page and the real client give it to apps (`code` stays the typed value).
   nlohmann::json to_json() const {
-    return valid_utf8(
-      nlohmann::json{{"errorCode", code}, {"errorMessage", message}, {"errorInfo", info}});
+    return valid_utf8(nlohmann::json{
+      {"errorCode", std::to_string(code)}, {"errorMessage", message}, {"errorInfo", info}});
   }
 };
 

@@ -34,7 +34,7 @@ struct c_client {
     int status = mxsync_reconcile(client, config_json, nullptr, &out);
     auto value = json::parse(out ? out : "null");
     mxsync_free_string(out);
-    return status == 0 ? 0 : value.value("errorCode", -1);
+    return status == 0 ? 0 : std::stoi(value.value("errorCode", std::string{"-1"}));
   }
 };
 
@@ -69,14 +69,14 @@ CAF_TEST(mxsync_start_reconciliation reports refusals on onreconciliationerror) 
   CAF_CHECK_EQUAL(status, 0);
   CAF_CHECK(error == nullptr);
   auto answer = refused.get_future().get();
-  CAF_CHECK_EQUAL(answer["errorCode"], 7031);
+  CAF_CHECK_EQUAL(answer["errorCode"], "7031");
   // Keys that do not parse are refused at once, without a callback.
   status = mxsync_start_reconciliation(client, R"({"nosuchkey": 1})", &callbacks, &error);
   CAF_CHECK_NOT_EQUAL(status, 0);
   CAF_REQUIRE(error != nullptr);
   auto parsed = json::parse(error);
   mxsync_free_string(error);
-  CAF_CHECK_EQUAL(parsed["errorCode"], 7032);
+  CAF_CHECK_EQUAL(parsed["errorCode"], "7032");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

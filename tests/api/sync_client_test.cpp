@@ -270,7 +270,7 @@ CAF_TEST(an unopenable database gives 7011 to the error callback) {
   CAF_REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return seen.has_value(); }));
   CAF_CHECK_EQUAL(seen->code, 7011);
   auto as_json = seen->to_json();
-  CAF_CHECK_EQUAL(as_json["errorCode"], 7011);
+  CAF_CHECK_EQUAL(as_json["errorCode"], "7011");
 }
 
 CAF_TEST(callbacks run in call order on an executor and flush waits for them) {

@@ -48,7 +48,7 @@ CAF_TEST(reconcile errors exit 1 with the code and usage errors exit 2) {
                              + " --scope NoSuchScope --json");
   CAF_CHECK_EQUAL(unknown.exit_code, 1);
   auto error = parse_output(unknown);
-  CAF_CHECK_EQUAL(error["errorCode"], 7030);
+  CAF_CHECK_EQUAL(error["errorCode"], "7030");
   auto nothing = run_command(cli + " reconcile" + device + server.sync_flags() + " 2>&1");
   CAF_CHECK_EQUAL(nothing.exit_code, 2);
   auto bad_size = run_command(cli + " reconcile" + device + server.sync_flags()

@@ -128,7 +128,7 @@ CAF_TEST(a failed chunk calls onchunkerror and the next session fetches only the
   auto message = chunk_error["errorMessage"].get<std::string>();
   CAF_CHECK(message.find("chunk store unavailable") != std::string::npos);
   auto scope_error = events.context_of("onscopeerror");
-  CAF_CHECK_EQUAL(scope_error["errorCode"], 7024);
+  CAF_CHECK_EQUAL(scope_error["errorCode"], "7024");
   CAF_CHECK_EQUAL(events.count("onscopesuccess"), 0u);
   // Nothing of the batch is applied; the two chunks that arrived are kept.
   CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 0);
@@ -225,7 +225,7 @@ CAF_TEST(a payload failing its checksum is discarded and downloaded again next t
   device->flush();
   CAF_CHECK_EQUAL(events.count("onchunkerror"), 1u);
   auto chunk_error = events.context_of("onchunkerror");
-  CAF_CHECK_EQUAL(chunk_error["errorCode"], 7024);
+  CAF_CHECK_EQUAL(chunk_error["errorCode"], "7024");
   auto text = chunk_error.dump();
   CAF_CHECK(text.find("checksum") != std::string::npos);
   CAF_CHECK_EQUAL(count_rows(*device, "WorkOrder"), 0);

@@ -264,6 +264,34 @@ CAF_TEST(removeafterupload drops the acknowledged rows locally) {
   CAF_CHECK_EQUAL(count_rows(*other, "WorkOrder"), 8);
 }
 
+// OTA acks come with the upload answer: removeafterupload needs no download (issue 10).
+// A persistent scope's acks come with a download, so with dodownload false its rows stay
+// until a session that downloads (docs/configuration.md).
+CAF_TEST(removeafterupload with dodownload false removes the uploaded OTA rows) {
+  const std::string ota_config = MXSYNC_FIXTURES_DIR "/ota-two-scope-config.json";
+  sync_server server{"remove-upload-only", ota_config};
+  auto device = make_device("remove-upload-only", ota_config);
+  for (const char* title : {"one", "two", "three"})
+    CAF_REQUIRE(device->object("Ticket").create({{"title", title}, {"priority", 1}}).ok());
+  auto keys = server.session();
+  keys.sessiontasks = std::map<std::string, session_task>{
+    {"TicketScope", session_task{true, false, std::nullopt}},
+    {"CatalogScope", session_task{false, false, std::nullopt}}};
+  keys.removeafterupload["TicketScope"] = {"Ticket"};
+  recorder events;
+  events.attach(keys);
+  CAF_REQUIRE(device->synchronize(keys).ok());
+  device->flush();
+  CAF_CHECK_EQUAL(events.count("ondownloadstart"), 0u);
+  CAF_CHECK_EQUAL(events.count("onuploadsuccess"), 1u);
+  CAF_CHECK_EQUAL(count_rows(*device, "Ticket"), 0);
+  CAF_CHECK_EQUAL(device->getPendingUpload().value()["totalCount"].get<int>(), 0);
+  CAF_CHECK_EQUAL(device->getPendingAcknowledgement().value()["totalCount"].get<int>(), 0);
+  auto other = make_device("remove-upload-only-b", ota_config);
+  CAF_REQUIRE(other->synchronize(server.session()).ok());
+  CAF_CHECK_EQUAL(count_rows(*other, "Ticket"), 3);
+}
+
 CAF_TEST(server and network errors reach onsyncerror with the documented codes) {
   sync_server server{"errors"};
   auto device = make_device("errors");

@@ -61,7 +61,8 @@ CAF_TEST(generated keys of every kind are replaced by server keys in parents and
   auto keys = server.session();
   events.attach(keys);
   auto synced = device->synchronize(keys);
-  CAF_REQUIRE_MESSAGE(synced.ok(), synced.ok() ? "" : synced.error().to_json().dump());
+  if (!synced.ok())
+    CAF_FAIL("the session failed: " << synced.error().to_json().dump());
   device->flush();
   CAF_CHECK_EQUAL(events.count("onscopeerror"), 0u);
   CAF_CHECK_EQUAL(events.count("onsyncsuccess"), 1u);

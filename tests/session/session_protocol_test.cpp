@@ -57,7 +57,7 @@ CAF_TEST(requests carry what the real client sends across sessions and a failed 
   auto session_error = first.error();
   CAF_CHECK_EQUAL(session_error.code, 7022);
   auto scope_error = session_error.info["FSPersistentScope"];
-  CAF_CHECK_EQUAL(scope_error["errorCode"], 7021);
+  CAF_CHECK_EQUAL(scope_error["errorCode"], "7021");
   auto text = scope_error.dump();
   CAF_CHECK(text.find("SY2005E") != std::string::npos);
   CAF_CHECK(text.find("replica busy") != std::string::npos);
