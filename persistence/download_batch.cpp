@@ -558,6 +558,38 @@ public:
     }
   }
 
+  /// OTA: every uploaded change the answer did not acknowledge (a server that dropped a
+  /// row) is a pending upload again, reported in failed_rows: no OTA ack comes later, and
+  /// the session must not report it as done.
+  void requeue_unacknowledged() {
+    const auto version = tracking::current_version(db_, scope_.name);
+    for (const auto& table : scope_.tables) {
+      const auto main = db::quote_identifier(table.name);
+      const auto history = db::quote_identifier(schema::history_table(table.name));
+      auto& stale_history = db_.cached("update " + history + " set konysyncversionnumber = ?1 "
+                                       "where konysyncversionnumber < ?1 and "
+                                       "konysyncchangetype not like '9%'");
+      stale_history.bind(1, version);
+      stale_history.run();
+      stale_history.reset();
+      const auto requeued = db_.changes();
+      auto& stale_main = db_.cached("update " + main + " set konysyncversionnumber = ?1 where "
+                                    "konysyncversionnumber < ?1 and konysyncchangetype is not "
+                                    "null and konysyncchangetype <> -1 and konysyncchangetype "
+                                    "not like '9%'");
+      stale_main.bind(1, version);
+      stale_main.run();
+      stale_main.reset();
+      if (requeued == 0)
+        continue;
+      ++slot(table.name).failed;
+      result_.failed_rows.push_back(
+        {table.name, {}, {},
+         std::to_string(requeued) + " uploaded change(s) got no acknowledgement from the server; "
+           "they stay pending uploads"});
+    }
+  }
+
   void apply_upload_errors(const std::vector<transport::upload_error_entry>& errors) {
     for (const auto& error : errors) {
       const auto* io = table_for(error.object_type);
@@ -797,6 +829,7 @@ batch_result commit_ota_upload(db::connection& db, const sync_config& config,
     commit_uploaded_batch(db, config, scope, last_sequence, server_blob);
     batch_applier applier{db, config, scope_def, policy};
     applier.apply_acks(ack_rows);
+    applier.requeue_unacknowledged();
     tx.commit();
     return std::move(applier.result());
   });

@@ -4,6 +4,7 @@
 #include "persistence/change_tracking.hpp"
 #include "persistence/device_schema.hpp"
 #include "persistence/sync_state.hpp"
+#include "persistence/validation.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -126,13 +127,23 @@ void read_window_rows(db::connection& db, const table_def& table, std::int64_t v
   stmt.bind(1, version).bind(2, after).bind(3, last);
   change_counts counts;
   const int meta = static_cast<int>(columns.size());
-  while (stmt.step()) {
+  std::optional<nlohmann::json> not_utf8; // the first change whose text cannot be sent
+  while (!not_utf8 && stmt.step()) {
     transport::upload_row row;
     row.object_type = table.name;
     row.columns.reserve(columns.size());
-    for (int i = 0; i < meta; ++i)
-      row.columns.emplace_back(columns[static_cast<std::size_t>(i)]->name,
-                               detail::read_column_value(stmt, i));
+    for (int i = 0; i < meta; ++i) {
+      const auto& name = columns[static_cast<std::size_t>(i)]->name;
+      auto value = detail::read_column_value(stmt, i);
+      const auto* text = std::get_if<std::string>(&value);
+      if (text && !not_utf8 && !validation::is_valid_utf8(*text))
+        not_utf8 = nlohmann::json{{"table", table.name}, {"column", name},
+                                  {"replaySequence", stmt.column_int64(meta + 2)},
+                                  {"reason", "not valid UTF-8"}};
+      row.columns.emplace_back(name, std::move(value));
+    }
+    if (not_utf8)
+      break;
     row.version_number = stmt.is_null(meta) ? version : stmt.column_int64(meta);
     const auto change_type = stmt.column_int64(meta + 1);
     row.change_type = static_cast<int>(change_type);
@@ -148,6 +159,14 @@ void read_window_rows(db::connection& db, const table_def& table, std::int64_t v
     window.rows.push_back(std::move(row));
   }
   stmt.reset();
+  // JSON cannot carry it (the request would not encode): the scope fails with 7001 and
+  // the change stays pending, for the app to correct or roll back.
+  if (not_utf8) {
+    auto message = "A pending change of " + table.name + " holds text that is not valid UTF-8 in "
+                   + (*not_utf8)["column"].get<std::string>()
+                   + "; it stays pending and was not uploaded.";
+    throw sync_exception(error_code::invalid_data_type, std::move(message), std::move(*not_utf8));
+  }
   if (counts.total() > 0)
     window.per_object.emplace_back(table.name, counts);
 }

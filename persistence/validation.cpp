@@ -169,6 +169,48 @@ std::size_t utf8_length(std::string_view text) {
   return count;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+  while (i < size) {
+    const unsigned char lead = bytes[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = 0;
+    unsigned char low = 0x80; // the allowed range of the second byte (RFC 3629 table)
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      extra = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      extra = 2;
+      if (lead == 0xE0)
+        low = 0xA0; // no overlong three-byte forms
+      else if (lead == 0xED)
+        high = 0x9F; // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      extra = 3;
+      if (lead == 0xF0)
+        low = 0x90; // no overlong four-byte forms
+      else if (lead == 0xF4)
+        high = 0x8F; // nothing above U+10FFFF
+    } else {
+      return false; // a continuation byte, C0/C1 or F5..FF as a lead
+    }
+    if (size - i <= extra)
+      return false;
+    if (bytes[i + 1] < low || bytes[i + 1] > high)
+      return false;
+    for (std::size_t k = 2; k <= extra; ++k)
+      if ((bytes[i + k] & 0xC0) != 0x80)
+        return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 std::string js_type_name(const json& value) {
   switch (value.type()) {
     case json::value_t::null:
@@ -193,6 +235,12 @@ json check_value(const table_def& table, const column_def& column, const json& v
     if (!value.is_string())
       invalid_type(table, column, "string", value);
     const auto& text = value.get_ref<const std::string&>();
+    if (!is_valid_utf8(text))
+      throw sync_exception(error_code::invalid_data_type,
+                           "Invalid data type for the attribute " + column.name + " in "
+                             + table.name + ": the text is not valid UTF-8.",
+                           {{"table", table.name}, {"column", column.name},
+                            {"reason", "not valid UTF-8"}});
     if (column.length) {
       auto length = utf8_length(text);
       if (length > static_cast<std::size_t>(*column.length))

@@ -1,7 +1,7 @@
 #pragma once
 // Validation of the values an app hands to the object-level API (docs/protocol.md 2.2):
 // types by column type (7001), mandatory attributes (7002), primary keys (7003),
-// Length (7015) and NaN/Infinity (7018). Every failure is a sync_exception with the
+// Length (7015), NaN/Infinity (7018) and text that is not UTF-8 (7001). Every failure is a sync_exception with the
 // documented code and message; info carries {table, column, value}.
 
 #include "persistence/sync_config.hpp"
@@ -19,6 +19,10 @@ enum class purpose { create, update };
 
 /// Number of characters (code points) of a UTF-8 string; Length limits count these.
 std::size_t utf8_length(std::string_view text);
+
+/// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
+/// nothing above U+10FFFF). Text that is not cannot be sent: the wire format is JSON.
+bool is_valid_utf8(std::string_view text);
 
 /// The value as it is stored: booleans become 1/0, numeric strings of integral
 /// columns become integers, numeric strings of float/double columns become numbers.

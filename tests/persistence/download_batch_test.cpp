@@ -501,14 +501,40 @@ CAF_TEST(failed acks keep the row pending and are reported) {
   CAF_CHECK_EQUAL(orm::get_pending_acknowledgement(db, config, "Header").size(), 0u);
 }
 
-CAF_TEST(failed acks under abortonerror stay pending acknowledgement) {
+// Any policy: a row the server did not merge is a pending upload again (it used to stay
+// "pending acknowledgement" for good under abortonerror, which no later ack ever clears).
+CAF_TEST(failed acks under abortonerror are pending uploads again) {
   orm::create(db, config, "Line", {{"lineId", 1}});
   upload_all(persistent_scope);
   auto failed = ack_row("Line", {{"lineId", 1}}, 1, 0, 0, std::nullopt, "0");
   auto result = apply(persistent_scope, {}, {failed});
   CAF_CHECK_EQUAL(result.failed_rows.size(), 1u);
-  CAF_CHECK(syncdb::next_batch(db, config, persistent_scope, 50).empty());
-  CAF_CHECK_EQUAL(orm::get_pending_acknowledgement(db, config, "Line").size(), 1u);
+  CAF_CHECK_EQUAL(syncdb::next_batch(db, config, persistent_scope, 50).rows.size(), 1u);
+  CAF_CHECK_EQUAL(orm::get_pending_acknowledgement(db, config, "Line").size(), 0u);
+  CAF_CHECK_EQUAL(orm::get_pending_upload(db, config, "Line").size(), 1u);
+}
+
+// OTA acks come only with the upload answer: a change the answer does not acknowledge
+// (a server that dropped it) is a pending upload again and a failed row, never a change
+// that waits for an ack that cannot come, nor a silent success (issue 11).
+CAF_TEST(an OTA upload answer that drops a change leaves it a pending upload) {
+  orm::create(db, config, "Tag", {{"tagId", "t1"}});
+  orm::create(db, config, "Tag", {{"tagId", "t2"}});
+  auto window = syncdb::next_batch(db, config, ota_scope, 50);
+  CAF_REQUIRE_EQUAL(window.rows.size(), 2u);
+  auto acked = ack_row("Tag", {{"tagId", "t1"}}, window.rows[0].replay_sequence, 0, 0, "h1");
+  auto result = syncdb::commit_ota_upload(db, config, ota_scope, window.last_sequence, "up-1",
+                                          {acked});
+  CAF_CHECK_EQUAL(result.ack_total, 1);
+  CAF_REQUIRE_EQUAL(result.failed_rows.size(), 1u);
+  CAF_CHECK_EQUAL(result.failed_rows[0].object_type, "Tag");
+  CAF_CHECK_EQUAL(counts(result, "Tag")->failed, 1);
+  auto pending = orm::get_pending_upload(db, config, "Tag");
+  CAF_REQUIRE_EQUAL(pending.size(), 1u);
+  CAF_CHECK_EQUAL(pending[0]["tagId"], "t2");
+  CAF_CHECK_EQUAL(orm::get_pending_acknowledgement(db, config, "Tag").size(), 0u);
+  CAF_CHECK_EQUAL(syncdb::next_batch(db, config, ota_scope, 50).rows.size(), 1u);
+  CAF_CHECK_EQUAL(syncdb::read_scope_position(db, config, ota_scope).upload_blob, "up-1");
 }
 
 CAF_TEST(upload errors are reported as failed rows) {

@@ -34,6 +34,16 @@ CAF_TEST(utf8 length counts characters) {
   CAF_CHECK_EQUAL(validation::utf8_length("😀x"), 2u);
 }
 
+CAF_TEST(utf8 validity follows rfc 3629) {
+  for (const char* good : {"", "abc", "h\xc3\xa9llo", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
+                           "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"})
+    CAF_CHECK(validation::is_valid_utf8(good));
+  for (const char* bad : {"\xff", "\x80", "a\xc3", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
+                          "\xed\xa0\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+                          "\xf5\x80\x80\x80", "\xe6\x97", "\xe6\x41\x41"})
+    CAF_CHECK(!validation::is_valid_utf8(bad));
+}
+
 CAF_TEST_FIXTURE_SCOPE(validation_tests, validation_fixture)
 
 CAF_TEST(string like columns want strings) {
@@ -50,6 +60,19 @@ CAF_TEST(string like columns want strings) {
   CAF_CHECK_EQUAL(error.info["table"], "Sample");
   CAF_CHECK_EQUAL(error.info["column"], "name");
   CAF_CHECK_EQUAL(error.info["value"], 12);
+}
+
+// Text that is not UTF-8 can never be uploaded (the wire is JSON): 7001 when the app
+// hands it over, not an uploader that dies on it later (issue 11).
+CAF_TEST(text that is not utf8 is 7001) {
+  for (const char* column : {"name", "notes", "dt", "bin"}) {
+    CAF_CHECK_EQUAL(code(column, std::string{"ab\xff"}), 7001);
+    CAF_CHECK_EQUAL(code(column, std::string{"\xc3\xa9t\xc3\xa9"}), 0);
+  }
+  auto error = error_details([&] { check("name", std::string{"\xc3("}); });
+  CAF_CHECK_EQUAL(error.code, 7001);
+  CAF_CHECK_EQUAL(error.info["reason"], "not valid UTF-8");
+  CAF_CHECK_EQUAL(error.info["column"], "name");
 }
 
 CAF_TEST(integral columns want whole numbers or numeric strings) {

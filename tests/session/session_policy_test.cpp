@@ -76,6 +76,37 @@ CAF_TEST(continueonerror reports the failing row and commits the others) {
   CAF_CHECK_EQUAL(count_rows(*other, "Ticket"), 3);
 }
 
+// A pending change whose text is not UTF-8 used to kill the uploader actor (the request
+// could not be encoded) while its scope waited for it forever: synchronize hung (issue 11).
+CAF_TEST(a pending change that is not utf8 fails its scope with 7001 and stays pending) {
+  sync_server server{"policy-utf8", ota_config};
+  auto device = make_device("policy-utf8", ota_config);
+  CAF_REQUIRE(device->object("Ticket").create({{"title", "fine"}, {"priority", 1}}).ok());
+  {
+    db::connection raw{fresh_file_path("policy-utf8")};
+    raw.exec("update Ticket_history set title = cast(x'62616466ff' as text)");
+  }
+  recorder events;
+  auto keys = server.session();
+  events.attach(keys);
+  auto outcome = std::async(std::launch::async, [&] { return device->synchronize(keys); });
+  CAF_REQUIRE(outcome.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  auto result = outcome.get();
+  device->flush();
+  CAF_REQUIRE(!result.ok());
+  CAF_CHECK_EQUAL(result.error().code, 7022);
+  auto scope_error = result.error().info["TicketScope"];
+  CAF_CHECK_EQUAL(scope_error["errorCode"], "7001");
+  CAF_CHECK_EQUAL(scope_error["errorInfo"]["column"], "title");
+  CAF_CHECK_EQUAL(events.count("onscopeerror"), 1u);
+  CAF_CHECK_EQUAL(events.count("onsyncerror"), 1u);
+  auto pending = device->getPendingUpload();
+  CAF_CHECK_EQUAL(pending.value()["totalCount"], 1);
+  // The app rolls it back (or corrects it): the next session is clean.
+  CAF_REQUIRE(device->rollbackPendingLocalChanges().ok());
+  CAF_CHECK(device->synchronize(server.session()).ok());
+}
+
 CAF_TEST(abortonerror fails the scope with 7020 and skips its download) {
   sync_server server{"policy-aoe", ota_config};
   CAF_REQUIRE_EQUAL(server.admin("load", json{{"Category", json::array({{{"code", "A"}, {"name", "alpha"}}})}}), 0);
